@@ -1,0 +1,40 @@
+# The two commands: `make demo` and `make test`. Both set up what is missing first (idempotent).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian toolchains the backends run for real.
+APT_PACKAGES := iverilog yosys verilator bubblewrap g++ make
+TOOLS := iverilog vvp yosys verilator bwrap g++ make
+
+.PHONY: setup toolchains demo test lint bench clean-data
+
+setup: toolchains $(STAMP)
+
+toolchains:
+	@missing=""; for tool in $(TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian toolchains (missing:$$missing)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[hf,dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/forge demo
+
+test: setup
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/verilog_pool.py
+
+clean-data:
+	rm -rf data

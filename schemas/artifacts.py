@@ -1,0 +1,106 @@
+"""The pipeline's artifacts, one record each: Task, ExecutionRequest, ExecutionResult, Turn, Trajectory.
+
+Lineage: every stored row names the `stage` that wrote it and its `parent_ids`; the run id is the
+Hive partition of the Parquet part it lives in (the store adds it as a column on read), and tool
+versions travel on every `ExecutionResult`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.outcome import Outcome
+from schemas.record import Record, content_id
+
+
+class Artifact(Record):
+    """A stored row: who wrote it and from what."""
+
+    stage: str
+    parent_ids: list[str] = Field(default_factory=list)
+
+
+class Task(Artifact):
+    """A seed task: requirement, interface, golden reference and how to verify a candidate.
+
+    `environment` holds the domain's knobs the backend needs (top module, language standard...);
+    `harness` is the verification (a self-checking testbench, a reference model...).
+    `mutation_score` is the share of injected faults the harness caught when the seed was verified.
+    """
+
+    TABLE = "tasks"
+    task_id: str
+    domain: str
+    family: str
+    params: dict[str, str]
+    instruction: str
+    interface: str
+    reference: str
+    harness: str
+    environment: dict[str, str]
+    mutation_score: float | None = None
+
+    @staticmethod
+    def make_id(domain: str, family: str, params: dict[str, str]) -> str:
+        return content_id(domain, family, sorted(params.items()))
+
+
+class ExecutionRequest(Record):
+    """One candidate to run against one task."""
+
+    TABLE = "execution_requests"
+    request_id: str
+    task: Task
+    code: str
+    timeout_s: float = 30.0
+
+    @classmethod
+    def for_code(cls, task: Task, code: str, timeout_s: float = 30.0) -> ExecutionRequest:
+        return cls(request_id=content_id(task.task_id, code), task=task, code=code, timeout_s=timeout_s)
+
+
+class ExecutionResult(Record):
+    """What the backend said: the outcome, the tool's own words, and measurements.
+
+    `attempts` counts executions, so an INFRA_ERROR retried by the worker pool shows up.
+    """
+
+    TABLE = "execution_results"
+    request_id: str
+    outcome: Outcome
+    diagnostic: str
+    metrics: dict[str, float] = Field(default_factory=dict)
+    duration_s: float
+    tool_versions: dict[str, str] = Field(default_factory=dict)
+    attempts: int = 1
+
+
+class Turn(Artifact):
+    """One ECoT turn: what the policy saw, thought and wrote, and what the real backend returned."""
+
+    TABLE = "turns"
+    turn_id: str
+    trajectory_id: str
+    task_id: str
+    domain: str
+    turn_index: int
+    policy: str
+    observation: str
+    reasoning: str
+    code: str
+    fault_kinds: list[str] = Field(default_factory=list)
+    result: ExecutionResult
+
+
+class Trajectory(Artifact):
+    """One task's rollout; `verdict` is the last turn's outcome."""
+
+    TABLE = "trajectories"
+    trajectory_id: str
+    task_id: str
+    domain: str
+    policy: str
+    num_turns: int
+    first_outcome: Outcome
+    verdict: Outcome
+    turn_ids: list[str]
