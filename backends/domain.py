@@ -1,0 +1,50 @@
+"""What a domain package provides (DESIGN.md, "Domain packages"), and the registry of domains.
+
+Adding a domain = a `backends/<name>/domain.py` defining `DOMAIN` plus one line in `_PACKAGES`;
+flows and tasks only ever call `get_domain(name)`. Packages are imported lazily so a flow that runs
+Verilog never pays for importing CadQuery or torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from backends.faults import Mutator
+from schemas.artifacts import ExecutionRequest, ExecutionResult, Task
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One industrial domain: how to run candidates, its seed tasks, and its realistic faults.
+
+    `seed_tasks(per_family)` builds unverified tasks (at most `per_family` from each family, all when
+    None); `language` names the code fence policies write; `worker_resources` sizes its Ray actors.
+    """
+
+    name: str
+    language: str
+    execute: Callable[[ExecutionRequest], ExecutionResult]
+    seed_tasks: Callable[[int | None], list[Task]]
+    mutators: dict[str, Mutator]
+    worker_resources: dict[str, float] = field(default_factory=lambda: {"num_cpus": 1})
+
+
+_PACKAGES: dict[str, str] = {
+    "verilog": "backends.verilog.domain",
+}
+
+
+class UnknownDomain(KeyError):
+    """A domain name with no package behind it."""
+
+
+def domain_names() -> list[str]:
+    return sorted(_PACKAGES)
+
+
+def get_domain(name: str) -> Domain:
+    if name not in _PACKAGES:
+        raise UnknownDomain(f"unknown domain {name!r}; known: {', '.join(domain_names())}")
+    return importlib.import_module(_PACKAGES[name]).DOMAIN
