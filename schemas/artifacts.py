@@ -104,3 +104,20 @@ class Trajectory(Artifact):
     first_outcome: Outcome
     verdict: Outcome
     turn_ids: list[str]
+
+
+class SeedCheck(Artifact):
+    """One verification run of a seed: the golden reference (`fault_kind` empty) or one mutant.
+
+    A mutant is `caught` when the harness does not pass it; a task's mutation score is the share
+    of its mutants caught.
+    """
+
+    TABLE = "seed_checks"
+    task_id: str
+    domain: str
+    family: str
+    fault_kind: str
+    outcome: Outcome
+    caught: bool
+    diagnostic: str

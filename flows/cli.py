@@ -1,0 +1,100 @@
+"""`forge`: the command line over the flows (each subcommand runs one flow, or lists what exists)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from flows.settings import configure
+from schemas.store import ArtifactStore
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="forge", description=__doc__)
+    parser.add_argument("--data", help="data root (default: $FORGE_DATA or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="seed tasks + ECoT rollouts on embedded defaults, then the summary")
+    demo.add_argument("--per-family", type=int, default=8, help="seed designs per family (default 8)")
+    demo.add_argument("--max-turns", type=int, default=4)
+    demo.add_argument("--seed", type=int, default=0)
+
+    seeds = sub.add_parser("seed-tasks", help="build and verify seed tasks")
+    seeds.add_argument("--domains", nargs="+", default=["verilog"])
+    seeds.add_argument("--per-family", type=int, default=8, help="designs per family; 0 = all")
+    seeds.add_argument("--seed", type=int, default=0)
+    seeds.add_argument("--run-id")
+    seeds.add_argument("--force", action="store_true", help="redo even if cached")
+
+    ecot = sub.add_parser("ecot", help="ECoT rollouts over the tasks of an earlier run")
+    ecot.add_argument("--from-run", required=True, help="run id holding the tasks (see `forge runs`)")
+    ecot.add_argument("--policy", default="perturb", choices=["perturb", "openai", "hf"])
+    ecot.add_argument("--policy-option", action="append", default=[], metavar="KEY=VALUE",
+                      help="policy constructor option, e.g. model=/path/to/checkpoint (repeatable)")
+    ecot.add_argument("--max-turns", type=int, default=4)
+    ecot.add_argument("--seed", type=int, default=0)
+    ecot.add_argument("--run-id")
+    ecot.add_argument("--force", action="store_true")
+
+    summary = sub.add_parser("summary", help="print the DuckDB summary of an ECoT run")
+    summary.add_argument("run_id")
+
+    sub.add_parser("runs", help="list tables and the runs that wrote them")
+    return parser
+
+
+def _options(pairs: list[str]) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--policy-option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    store = ArtifactStore(args.data)
+    root = str(store.root)
+    if args.command == "runs":
+        for table in store.tables():
+            print(f"{table}: {', '.join(store.runs(table))}")
+        return 0
+    configure(root)
+    from flows.summary import print_summary  # flows import prefect: after `configure`, when a flow is asked for
+
+    if args.command == "summary":
+        print_summary(store, args.run_id)
+        return 0
+    if args.command == "demo":
+        from flows.demo import demo_flow
+
+        run_id = demo_flow(per_family=args.per_family, max_turns=args.max_turns, seed=args.seed, data_root=root)
+        print_summary(store, run_id)
+    elif args.command == "seed-tasks":
+        from flows.seed_tasks import seed_tasks_flow
+
+        run_id = seed_tasks_flow(
+            args.domains, args.per_family or None, args.seed, args.run_id, root, args.force
+        )
+    else:
+        from flows.ecot_rollouts import ecot_rollouts_flow
+
+        run_id = ecot_rollouts_flow(
+            args.from_run, args.policy, _options(args.policy_option), args.max_turns, args.seed, args.run_id, root,
+            args.force,
+        )
+        print_summary(store, run_id)
+    print(f"run id: {run_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""What every flow shares: the artifact store, the Ray worker pools, and the batch execution task.
+
+Retries live here, in the orchestration layer: `execute_batch` raises when a request still comes
+back INFRA_ERROR after the pool's own retry, and Prefect retries the task. A wrong answer from the
+code under test is data and is never retried. Stage work is cached by Prefect on its inputs (the
+data root among them; `flows/settings.py` keeps the cache under it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from typing import ParamSpec, TypeVar
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+
+from backends.pool import WorkerPool
+from schemas.artifacts import ExecutionRequest, ExecutionResult
+from schemas.outcome import Outcome
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_POOLS: dict[str, WorkerPool] = {}
+WORKERS_ENV = "FORGE_WORKERS"  # actors per domain pool; default: what the cluster fits
+
+
+class InfraFailure(RuntimeError):
+    """Requests the backend could not run even after the pool's retry (backend broke, not the code)."""
+
+
+def pool_for(domain: str) -> WorkerPool:
+    """One pool per domain per process, created on first use."""
+    if domain not in _POOLS:
+        size = int(os.environ[WORKERS_ENV]) if os.environ.get(WORKERS_ENV) else None
+        _POOLS[domain] = WorkerPool(domain, size)
+    return _POOLS[domain]
+
+
+def run_batch(requests: list[ExecutionRequest]) -> list[ExecutionResult]:
+    """Execute requests of any domains through their pools; results in request order."""
+    by_domain: dict[str, list[int]] = defaultdict(list)
+    for index, request in enumerate(requests):
+        by_domain[request.task.domain].append(index)
+    results: list[ExecutionResult | None] = [None] * len(requests)
+    for domain, indices in by_domain.items():
+        for index, result in zip(indices, pool_for(domain).map([requests[i] for i in indices]), strict=True):
+            results[index] = result
+    failed = [r for r in results if r is not None and r.outcome is Outcome.INFRA_ERROR]
+    if failed:
+        detail = "\n".join(f"{r.request_id}: {r.diagnostic.splitlines()[-1] if r.diagnostic else ''}" for r in failed)
+        raise InfraFailure(f"{len(failed)} of {len(requests)} requests hit INFRA_ERROR:\n{detail}")
+    return [r for r in results if r is not None]
+
+
+execute_batch = task(name="execute_batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)(run_batch)
+
+
+def with_cache(stage: Task[P, R], force: bool) -> Task[P, R]:
+    """The stage task, its cache refreshed (work redone) when `force`."""
+    return stage.with_options(refresh_cache=force)

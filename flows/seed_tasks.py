@@ -1,0 +1,56 @@
+"""Flow `seed_tasks`: build each domain's seed tasks, verify them for real, store the kept ones."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.cache_policies import INPUTS
+
+from backends.domain import get_domain
+from flows.report import publish_counts
+from flows.runtime import execute_batch, with_cache
+from schemas.record import content_id
+from schemas.store import ArtifactStore
+from tasks.seed_verification import verify_seeds
+
+
+def seed_run_id(domains: list[str], per_family: int | None, seed: int) -> str:
+    """Same inputs, same run id: a rerun lands in the same partition and its parts already exist."""
+    return f"seeds-{content_id(sorted(domains), per_family, seed)}"
+
+
+@task(cache_policy=INPUTS, persist_result=True)
+def build_and_verify(domains: list[str], per_family: int | None, seed: int, run_id: str, data_root: str) -> dict:
+    store = ArtifactStore(data_root)
+    tasks = [t for name in domains for t in get_domain(name).seed_tasks(per_family)]
+    kept, checks, report = verify_seeds(tasks, execute_batch, seed)
+    store.write_records(checks, run_id)
+    if kept:
+        store.write_records(kept, run_id)
+    counts = {
+        "generated": report.generated,
+        "kept": report.kept,
+        **{f"dropped: {reason}": n for reason, n in sorted(report.dropped.items())},
+        "mutants": report.mutants,
+        "mutants caught": report.caught,
+        "mutation score": round(report.mutation_score, 3),
+        **{f"caught: {kind}": f"{report.caught_by_kind[kind]}/{n}" for kind, n in sorted(report.mutants_by_kind.items())},
+    }
+    return counts
+
+
+@flow(name="seed_tasks")
+def seed_tasks_flow(
+    domains: list[str] | None = None,
+    per_family: int | None = 8,
+    seed: int = 0,
+    run_id: str | None = None,
+    data_root: str | None = None,
+    force: bool = False,
+) -> str:
+    """Seed tasks of `domains` (default: verilog), at most `per_family` per family; returns the run id."""
+    domains = domains or ["verilog"]
+    run_id = run_id or seed_run_id(domains, per_family, seed)
+    root = str(ArtifactStore(data_root).root)
+    counts = with_cache(build_and_verify, force)(domains, per_family, seed, run_id, root)
+    publish_counts("seed-tasks", "Seed tasks", counts, run_id)
+    return run_id
