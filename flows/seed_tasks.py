@@ -33,7 +33,7 @@ def build_and_verify(domains: list[str], per_family: int | None, seed: int, run_
         "mutants": report.mutants,
         "mutants caught": report.caught,
         "mutation score": round(report.mutation_score, 3),
-        **{f"caught: {kind}": f"{report.caught_by_kind[kind]}/{n}" for kind, n in sorted(report.mutants_by_kind.items())},
+        **{f"caught: {k}": f"{report.caught_by_kind[k]}/{n}" for k, n in sorted(report.mutants_by_kind.items())},
     }
     return counts
 

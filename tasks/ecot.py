@@ -64,7 +64,10 @@ def rollout(
         if not open_episodes:
             break
         attempts = policy.act(open_episodes)
-        requests = [ExecutionRequest.for_code(e.task, a.code, config.timeout_s) for e, a in zip(open_episodes, attempts)]
+        requests = [
+            ExecutionRequest.for_code(e.task, a.code, config.timeout_s)
+            for e, a in zip(open_episodes, attempts, strict=True)
+        ]
         results = run_batch(requests)
         batch, still_open = [], []
         for episode, attempt, result in zip(open_episodes, attempts, results, strict=True):

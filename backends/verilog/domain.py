@@ -5,8 +5,8 @@ from __future__ import annotations
 from backends.domain import Domain
 from backends.verilog.design import VerilogDesign
 from backends.verilog.execute import execute
-from backends.verilog.faults import MUTATORS
 from backends.verilog.families import FAMILIES
+from backends.verilog.faults import MUTATORS
 from backends.verilog.testbench import generate_testbench, reference_module
 from schemas.artifacts import Task
 

@@ -4,8 +4,9 @@ Order: a static gate on file-system system tasks (SANDBOX_VIOLATION), Icarus com
 (COMPILATION_ERROR), Icarus simulation against the task's self-checking testbench (TEST_FAILURE
 with the mismatch count, TIMEOUT when $finish is never reached, RUNTIME_ERROR when the simulation
 stops early). A design that simulates correctly is then linted by Verilator (warnings kept as the
-diagnostic; its errors are a COMPILATION_ERROR), synthesised by Yosys (cells, transistor estimate, logic depth into `metrics`) and
-checked for formal equivalence against the golden reference with Yosys' equiv passes.
+diagnostic; its errors are a COMPILATION_ERROR), synthesised by Yosys (cells, transistor estimate,
+logic depth into `metrics`) and checked for formal equivalence against the golden reference with
+Yosys' equiv passes.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ from typing import Protocol
 from schemas.artifacts import Task, Turn
 
 
+class PolicyConfigError(ValueError):
+    """A model-backed policy is missing what it needs to run (endpoint, model, checkpoint)."""
+
+
 @dataclass(frozen=True)
 class Episode:
     """A trajectory in progress: the task and the turns so far (the last one's result is the observation)."""

@@ -50,8 +50,16 @@ def ports(inputs: Mapping[str, int], outputs: Mapping[str, int], *, clocked: boo
 
 
 def code(text: str, level: int = 1) -> str:
-    """Dedent a Verilog snippet written inside Python and indent it `level` steps of 4 spaces."""
-    return indent(dedent(text).strip("\n"), "    " * level) + "\n"
+    """Dedent a Verilog snippet written inside Python and indent it `level` steps of 4 spaces.
+
+    Lines holding only indentation come from optional `{snippet}` placeholders left empty and are
+    dropped; truly empty lines (blank lines in the template) are kept as single separators.
+    """
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.strip() or (line == "" and lines and lines[-1] != ""):
+            lines.append(line)
+    return indent(dedent("\n".join(lines)).strip("\n"), "    " * level) + "\n"
 
 
 def design(
