@@ -18,7 +18,7 @@ Params = dict[str, int | str]
 def grid(**axes: Sequence[int | str]) -> tuple[Params, ...]:
     """Every combination of the axis values, as parameter dicts (first axis varies slowest)."""
     names = tuple(axes)
-    return tuple(dict(zip(names, values)) for values in product(*axes.values()))
+    return tuple(dict(zip(names, values, strict=True)) for values in product(*axes.values()))
 
 
 def index_bits(count: int) -> int:
@@ -34,6 +34,17 @@ def lit(width: int, value: int) -> str:
 def hexlit(width: int, value: int) -> str:
     """A sized hex literal, e.g. `8'h07`."""
     return f"{width}'h{value:0{(width + 3) // 4}X}"
+
+
+def sized(width: int) -> str:
+    """`a 4-bit` / `an 8-bit`: the indefinite article for a width as it is read aloud."""
+    article = "an" if str(width).startswith("8") or width in (11, 18) else "a"
+    return f"{article} {width}-bit"
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 stage` / `3 stages`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def vec(width: int) -> str:
@@ -60,6 +71,12 @@ def code(text: str, level: int = 1) -> str:
         if line.strip() or (line == "" and lines and lines[-1] != ""):
             lines.append(line)
     return indent(dedent("\n".join(lines)).strip("\n"), "    " * level) + "\n"
+
+
+def clocked(resets: Sequence[str], updates: Sequence[str]) -> str:
+    """A module-level `always @(posedge clk)` block: `resets` under `if (rst)`, else `updates`."""
+    return (code("always @(posedge clk) begin") + code("if (rst) begin", 2) + code("\n".join(resets), 3)
+            + code("end else begin", 2) + code("\n".join(updates), 3) + code("end", 2) + code("end"))
 
 
 def design(

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from backends.verilog.design import Family, VerilogDesign
-from backends.verilog.families._common import Params, code, design, grid, index_bits, lit, ports, vec
+from backends.verilog.families._common import (
+    Params,
+    clocked,
+    code,
+    counted,
+    design,
+    grid,
+    index_bits,
+    lit,
+    ports,
+    vec,
+)
 
-SEQ_PATTERNS = ("101", "110", "1011", "1101", "1001", "0110", "11011", "10010", "11100", "100101")
+# Every pattern overlaps itself (has a non-empty border), so "overlap" always changes the behaviour.
+SEQ_PATTERNS = ("101", "111", "1011", "1101", "1001", "0110", "1010", "11011", "10010", "100101")
 
 
 def _matched(pattern: str, history: str, limit: int) -> int:
@@ -36,12 +48,13 @@ def build_seq_detector(pattern: str, overlap: str, sampling: str) -> VerilogDesi
             if overlap == "yes" else
             "Occurrences do not overlap: after an occurrence is detected, its bits are not reused and "
             "matching restarts with the next accepted bit")
+    once = "" if gated else " (so for exactly one cycle)"
     spec = f"""
         Module `seq_detector` watches the serial input din, which is accepted at every {accept}, for
         the bit pattern {pattern} (the leftmost bit arrives first). detected is a Moore output, a
         function of the registered state only: it becomes 1 right after the edge that accepts the last
-        bit of an occurrence of {pattern} and stays 1 until the next edge that accepts a bit{
-        " (so for exactly one cycle)" if not gated else ""}, otherwise it is 0. {rule}. The synchronous
+        bit of an occurrence of {pattern} and stays 1 until the next edge that accepts a bit{once},
+        otherwise it is 0. {rule}. The synchronous
         active-high rst clears the history (detected becomes 0): bits at edges where rst is high are
         discarded and matching starts afresh with the next accepted bit.
     """
@@ -98,15 +111,15 @@ def build_rr_arbiter(n: int, policy: str, index: str) -> VerilogDesign:
         updates += [f"gnt_id <= found ? pick : {lit(iw, 0)};", "gnt_valid <= found;"]
     hold_spec = (" If the requester granted by the previous decision (index last) still requests, it "
                  "keeps the grant; otherwise the decision" if hold else " Each decision")
-    index_spec = (f" Registered outputs gnt_id ({iw} bits) and gnt_valid are updated together with gnt: "
+    index_spec = (f" Registered outputs gnt_id ({counted(iw, 'bit')}) and gnt_valid are updated together with gnt: "
                   f"gnt_valid is 1 when a grant was made and gnt_id is the granted index (0 when none); "
                   f"rst clears both." if with_index else "")
+    held_spec = " and a flag recording whether the previous decision granted anyone" if hold else ""
     spec = f"""
         Module `rr_arbiter` arbitrates among {n} requesters req[{n - 1}:0] with a registered one-hot
         grant gnt ({n} bits). It keeps a register last, the index of the most recently granted
         requester; the synchronous active-high rst sets last to {n - 1} (so req[0] has the highest
-        priority after reset), clears gnt{" and a flag recording whether the previous decision granted"
-        " anyone" if hold else ""}. At each rising edge not in reset, a decision is made from the
+        priority after reset) and clears gnt{held_spec}. At each rising edge not in reset, a decision is made from the
         current req.{hold_spec} searches req[last+1], req[last+2], ... cyclically modulo {n} up to
         req[last] itself and grants the first one that is set. gnt is loaded with the one-hot decision
         (all zero when no request is set), and last becomes the granted index (unchanged when nobody is
@@ -121,15 +134,7 @@ def build_rr_arbiter(n: int, policy: str, index: str) -> VerilogDesign:
         reg found;
 
         always @(*) begin
-    """) + code("\n".join(search), 2) + code("""
-        end
-
-        always @(posedge clk) begin
-            if (rst) begin
-    """) + code("\n".join(resets), 3) + code("end else begin", 2) + code("\n".join(updates), 3) + code("""
-            end
-        end
-    """)
+    """) + code("\n".join(search), 2) + code("end") + "\n" + clocked(resets, updates)
     outputs = {"gnt": n} | ({"gnt_id": iw, "gnt_valid": 1} if with_index else {})
     port_list = ports({"req": n}, outputs, clocked=True)
     params: Params = {"n": n, "policy": policy, "index": index}
@@ -146,19 +151,23 @@ def build_edge_detector(channels: int, edge: str, stages: int, output: str) -> V
     expr = {"rise": f"{last} & ~prev", "fall": f"~{last} & prev", "both": f"{last} ^ prev"}[edge]
     what = {"rise": "s is 1 and prev is 0", "fall": "s is 0 and prev is 1", "both": "s differs from prev"}[edge]
     registered = output == "registered"
-    chain = ", ".join(f"sync{k}" for k in range(stages))
-    timing = (f"pulse is a register (cleared by rst) that loads, at each rising edge, 1 for each bit where "
-              f"{what} before that edge, so it lags the combinational condition by one cycle."
+    names = {"rise": "rising", "fall": "falling", "both": "rising and falling"}
+    if stages == 1:
+        chain = "a synchronizer register sync0 that loads sig at every rising edge of clk; call it s"
+    else:
+        chain = (f"a synchronizer of {stages} register stages sync0 to sync{stages - 1}: at every rising edge "
+                 f"of clk sync0 loads sig and each further stage loads the previous one; call the last stage s")
+    timing = (f"pulse is a register, cleared by rst, that at every other rising edge loads, for each bit, "
+              f"1 exactly when {what} just before that edge (else 0), so it lags that condition by one "
+              "cycle."
               if registered else
               f"pulse is combinational: pulse[i] is 1 exactly when {what} for bit i.")
     spec = f"""
-        Module `edge_detector` detects {"rising and falling" if edge == "both" else edge + "ing"} edges
-        independently on each of the {channels} bit(s) of input sig. sig first passes through a
-        synchronizer of {stages} register stage(s) ({chain}): at every rising edge of clk sync0 loads sig
-        {"and each further stage loads the previous stage" if stages > 1 else ""}; call the last stage s.
-        A register prev loads s at every rising edge, so it holds the previous value of s. The
-        synchronous active-high rst clears all these registers to 0 (so a 1 arriving after reset counts
-        as a rising edge). {timing}
+        Module `edge_detector` detects {names[edge]} edges independently on each bit of the
+        {channels}-bit input sig. sig first passes through {chain}. A register prev
+        loads s at every rising edge, so it holds the previous value of s. The synchronous active-high
+        rst clears all these registers to 0 (so a 1 arriving after reset counts as a rising edge).
+        {timing}
     """
     zero = lit(channels, 0)
     resets = [f"sync{k} <= {zero};" for k in range(stages)] + [f"prev <= {zero};"]
@@ -170,13 +179,7 @@ def build_edge_detector(channels: int, edge: str, stages: int, output: str) -> V
     body = code("\n".join(decls)) + code(f"""
         wire {vec(channels)}edges = {expr};
         {"" if registered else "assign pulse = edges;"}
-
-        always @(posedge clk) begin
-            if (rst) begin
-    """) + code("\n".join(resets), 3) + code("end else begin", 2) + code("\n".join(updates), 3) + code("""
-            end
-        end
-    """)
+    """) + "\n" + clocked(resets, updates)
     port_list = ports({"sig": channels}, {"pulse": channels}, clocked=True)
     params: Params = {"channels": channels, "edge": edge, "stages": stages, "output": output}
     return design("edge_detector", params, spec, port_list, body, regs={"pulse"} if registered else ())

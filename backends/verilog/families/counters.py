@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from backends.verilog.design import Family, VerilogDesign
-from backends.verilog.families._common import Params, code, design, grid, hexlit, index_bits, lit, ports, vec
+from backends.verilog.families._common import Params, code, design, grid, hexlit, index_bits, lit, ports, sized, vec
 
 
 def build_counter(width: int, limit: int) -> VerilogDesign:
     """Modulo-(limit+1) up counter with enable and a combinational wrap flag."""
     spec = f"""
-        Module `counter` is a {width}-bit synchronous up counter with count enable. On each rising edge
+        Module `counter` is {sized(width)} synchronous up counter with count enable. On each rising edge
         of clk: if rst is high, count becomes 0; otherwise, if en is high, count increments by 1, except
         that when count equals {limit} it wraps to 0 instead; if en is low, count holds. The output
         `count` is the registered counter value. The output `wrap` is combinational and is 1 exactly
@@ -49,7 +49,7 @@ def build_updown_counter(width: int, overflow: str, step: int) -> VerilogDesign:
         rule = (f"the count saturates: counting up from a value above {top - step} gives {top}, and "
                 f"counting down from a value below {step} gives 0")
     spec = f"""
-        Module `updown_counter` is a {width}-bit synchronous up/down counter with parallel load. On each
+        Module `updown_counter` is {sized(width)} synchronous up/down counter with parallel load. On each
         rising edge of clk: if rst is high, count becomes 0; else if load is high, count takes the
         value of d (load has priority over en); else if en is high, count increases by {step} when up
         is 1 and decreases by {step} when up is 0; otherwise count holds. When counting, {rule}. The
@@ -133,7 +133,7 @@ def build_pwm(width: int, polarity: str, duty_mode: str) -> VerilogDesign:
     top = (1 << width) - 1
     duty_src = "duty_q" if duty_mode == "latched" else "duty"
     compare = f"(cnt < {duty_src})" if polarity == "high" else f"~(cnt < {duty_src})"
-    level = "1" if polarity == "high" else "0"
+    level, idle = (1, 0) if polarity == "high" else (0, 1)
     if duty_mode == "latched":
         latch_spec = (f"The duty value used for comparison is an internal register duty_q, reset to 0, "
                       f"that loads the input duty on each rising edge at which the period counter "
@@ -147,9 +147,9 @@ def build_pwm(width: int, polarity: str, duty_mode: str) -> VerilogDesign:
     spec = f"""
         Module `pwm` is a pulse-width modulator with a free-running {width}-bit period counter cnt that
         resets to 0 and increments by 1 on every rising edge, wrapping from {top} to 0. The output
-        `pwm_out` is a register, reset to {"0" if polarity == "high" else "1"}; on each rising edge not in
+        `pwm_out` is a register, reset to {idle}; on each rising edge not in
         reset it becomes {level} if the current cnt (before increment) is less than the duty value,
-        and {1 - int(level)} otherwise. {latch_spec} The output `period_start` is combinational and is 1
+        and {idle} otherwise. {latch_spec} The output `period_start` is combinational and is 1
         exactly when cnt equals 0. Reset (rst) is synchronous and active high.
     """
     body = code(f"""
@@ -161,7 +161,7 @@ def build_pwm(width: int, polarity: str, duty_mode: str) -> VerilogDesign:
         always @(posedge clk) begin
             if (rst) begin
                 cnt <= {lit(width, 0)};
-                pwm_out <= 1'b{1 - int(level)};
+                pwm_out <= 1'b{idle};
                 {latch_rst}
             end else begin
                 cnt <= cnt + {lit(width, 1)};
@@ -198,7 +198,7 @@ def build_lfsr(width: int, style: str, seed: str) -> VerilogDesign:
         rule = (f"q shifts right by one with 0 entering q[{width - 1}], and then, if the old q[0] was 1, "
                 f"the result is XORed with the mask {width}'h{mask:X} (bits t-1 for taps t = {tap_text})")
     spec = f"""
-        Module `lfsr` is a {width}-bit {style} linear-feedback shift register with output q. On each
+        Module `lfsr` is {sized(width)} {style.capitalize()} linear-feedback shift register with output q. On each
         rising edge of clk: if rst is high, q is set to the seed {width}'h{seed_value:X}; otherwise, if
         en is high, {rule}; if en is low, q holds. q is the register itself (no combinational path).
     """

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from backends.verilog.design import Family, VerilogDesign
-from backends.verilog.families._common import Params, code, design, grid, index_bits, lit, ports, vec
+from backends.verilog.families._common import (
+    Params,
+    clocked,
+    code,
+    counted,
+    design,
+    grid,
+    index_bits,
+    lit,
+    ports,
+    sized,
+    vec,
+)
 
 # ALU operations: name -> (RTL for the (W+1)-bit result `wide` from a and b, description).
 # Bit W of `wide` is the carry output. Every opset has an op driving carry and `slt` (so that the zero
@@ -31,7 +43,7 @@ def build_alu(width: int, opset: str, encoding: str) -> VerilogDesign:
     op_bits = index_bits(len(names))
     codes = range(len(names)) if encoding == "natural" else range(len(names) - 1, -1, -1)
     items, described = [], []
-    for opcode, name in zip(codes, names):
+    for opcode, name in zip(codes, names, strict=True):
         rtl, text = ALU_OPS[name]
         items.append(f"{lit(op_bits, opcode)}: wide = {rtl.format(w=width, msb=width - 1)};")
         described.append(f"op={opcode}: {text.format(w=width, msb=width - 1)}")
@@ -88,30 +100,36 @@ def build_barrel_shifter(width: int, op: str, registered: str) -> VerilogDesign:
         "rol": "data rotated left by amt positions (bits leaving the MSB re-enter at the LSB)",
         "ror": "data rotated right by amt positions (bits leaving the LSB re-enter at the MSB)",
     }[op]
-    if registered == "yes":
+    is_clocked = registered == "yes"
+    if is_clocked:
         timing = ("The output y is registered: on each rising edge of clk it loads the shifted value of "
                   "the current inputs, and a synchronous active-high rst clears it to 0.")
-        out = code(f"""
-            always @(posedge clk) begin
-                if (rst)
-                    y <= {lit(width, 0)};
-                else
-                    y <= {prev};
-            end
-        """)
+        out = clocked([f"y <= {lit(width, 0)};"], [f"y <= {prev};"])
     else:
         timing = "The module is purely combinational: y always reflects the current inputs."
         out = code(f"assign y = {prev};")
+    example = _shift_example(width, op)
     spec = f"""
-        Module `barrel_shifter` takes a {width}-bit input data and a {stages}-bit shift amount amt
-        (0 to {width - 1}) and produces y = {meaning}. {timing}
+        Module `barrel_shifter` takes {sized(width)} input data and a {stages}-bit shift amount amt
+        (0 to {width - 1}) and produces y = {meaning}. An amount of 0 gives y = data. {example}
+        {timing}
     """
     decls = "\n".join(f"reg {vec(width)}s{k};" for k in range(stages))
     body = code(decls) + "\n" + code("always @(*) begin") + code("\n".join(lines), 2) + code("end") + "\n" + out
-    clocked = registered == "yes"
-    port_list = ports({"data": width, "amt": stages}, {"y": width}, clocked=clocked)
+    port_list = ports({"data": width, "amt": stages}, {"y": width}, clocked=is_clocked)
     params: Params = {"width": width, "op": op, "registered": registered}
-    return design("barrel_shifter", params, spec, port_list, body, regs={"y"} if clocked else ())
+    return design("barrel_shifter", params, spec, port_list, body, regs={"y"} if is_clocked else ())
+
+
+def _shift_example(width: int, op: str) -> str:
+    """One worked example sentence for the barrel-shifter spec (amount 1, MSB and LSB set)."""
+    data, full = (1 << (width - 1)) | 1, (1 << width) - 1
+    result = {
+        "sll": (data << 1) & full, "srl": data >> 1, "sra": (data >> 1) | (1 << (width - 1)),
+        "rol": ((data << 1) | (data >> (width - 1))) & full, "ror": (data >> 1) | ((data & 1) << (width - 1)),
+    }[op]
+    digits = (width + 3) // 4
+    return f"For example, data = {width}'h{data:0{digits}X} with amt = 1 gives y = {width}'h{result:0{digits}X}."
 
 
 def build_pipe_adder(width: int, stages: int) -> VerilogDesign:
@@ -150,24 +168,19 @@ def build_pipe_adder(width: int, stages: int) -> VerilogDesign:
     outs = [f"s{k}_d{stages - 1 - k}" if k < stages - 1 else f"s{k}" for k in range(stages)]
     slices = ", ".join(f"[{bounds[k + 1] - 1}:{bounds[k]}]" for k in range(stages))
     spec = f"""
-        Module `pipe_adder` is a {width}-bit adder pipelined over {stages} register stage(s): the sum
-        is computed in {stages} slice(s) of bits {slices}, each slice adding its operand bits plus the
+        Module `pipe_adder` is {sized(width)} adder pipelined over {counted(stages, "register stage")}:
+        the sum is computed in {counted(stages, "slice")} of bits {slices}, each slice adding its operand bits plus the
         registered carry of the slice below, one slice per stage. The outputs sum ({width} bits) and
-        cout (the carry-out of bit {width - 1}) give a + b with a latency of {stages} cycle(s): the
+        cout (the carry-out of bit {width - 1}) give a + b with a latency of {counted(stages, 'cycle')}: the
         a and b sampled at rising edge n appear on the outputs right after rising edge
-        n+{stages - 1} and stay there for one cycle. All pipeline registers are reset to 0 by the synchronous active-high rst, so
-        sum and cout read 0 until the first operands sampled after reset have reached the outputs.
+        n+{stages - 1} and stay there for one cycle. All pipeline registers are reset to 0 by the
+        synchronous active-high rst, so sum and cout read 0 until the first operands sampled after
+        reset have reached the outputs.
     """
     body = code("\n".join(decls)) + "\n" + code(f"""
         assign sum = {{{", ".join(reversed(outs))}}};
         assign cout = c{stages - 1};
-
-        always @(posedge clk) begin
-            if (rst) begin
-    """) + code("\n".join(resets), 3) + code("end else begin", 2) + code("\n".join(updates), 3) + code("""
-            end
-        end
-    """)
+    """) + "\n" + clocked(resets, updates)
     port_list = ports({"a": width, "b": width}, {"sum": width, "cout": 1}, clocked=True)
     return design("pipe_adder", {"width": width, "stages": stages}, spec, port_list, body)
 
@@ -183,11 +196,13 @@ def build_mac(width: int, guard: int, overflow: str) -> VerilogDesign:
         update = f"acc <= total[{acc_w}] ? {acc_w}'h{top:X} : total[{acc_w - 1}:0];"
         rule = f"the accumulator saturates at {acc_w}'h{top:X} (all ones) instead of wrapping"
     spec = f"""
-        Module `mac` is an unsigned multiply-accumulator with {width}-bit inputs a and b and a
-        {acc_w}-bit registered accumulator output acc. On each rising edge of clk: if rst or clr is
+        Module `mac` is an unsigned multiply-accumulator with {width}-bit inputs a and b and
+        {sized(acc_w)} registered accumulator output acc. On each rising edge of clk: if rst or clr is
         high, acc becomes 0 and ovf becomes 0 (clr has priority over en); else if en is high, acc
         receives acc + a*b where {rule}, and the registered flag ovf is set to 1 if this addition
-        exceeded {acc_w} bits (it stays 1 until the next rst or clr); if en is low both hold.
+        exceeded {acc_w} bits (it stays 1 until the next rst or clr); if en is low both hold. The
+        product a*b is the full {2 * width}-bit unsigned product, and acc and ovf are registers whose
+        values change only at rising edges.
     """
     body = code(f"""
         wire [{2 * width - 1}:0] prod = a * b;
@@ -211,20 +226,21 @@ def build_mac(width: int, guard: int, overflow: str) -> VerilogDesign:
 def build_shift_register(width: int, direction: str, load: str) -> VerilogDesign:
     """Shift register with serial in/out; "parallel" variants add a synchronous parallel load."""
     if direction == "left":
-        shifted, out_bit, move = f"{{q[{width - 2}:0], sin}}" if width > 1 else "sin", f"q[{width - 1}]", \
-            f"left (sin enters q[0], q[{width - 1}] is shifted out)"
+        shifted, out_bit = f"{{q[{width - 2}:0], sin}}", f"q[{width - 1}]"
+        move = f"left (sin enters q[0], q[{width - 1}] is shifted out)"
     else:
-        shifted, out_bit, move = f"{{sin, q[{width - 1}:1]}}" if width > 1 else "sin", "q[0]", \
-            f"right (sin enters q[{width - 1}], q[0] is shifted out)"
-    inputs = {"en": 1, "sin": 1}
+        shifted, out_bit = f"{{sin, q[{width - 1}:1]}}", "q[0]"
+        move = f"right (sin enters q[{width - 1}], q[0] is shifted out)"
+    inputs, stimulus = {"en": 1, "sin": 1}, {"en": 0.8}
     load_if = load_q = ""
     load_spec = "else if en is high"
     if load == "parallel":
         inputs |= {"load": 1, "d": width}
+        stimulus["load"] = 0.1
         load_if, load_q = "end else if (load) begin", "q <= d;"
         load_spec = "else if load is high, q takes the value of d (load has priority over en); else if en is high"
     spec = f"""
-        Module `shift_register` is a {width}-bit shift register q. On each rising edge of clk: if rst
+        Module `shift_register` is {sized(width)} shift register q. On each rising edge of clk: if rst
         is high, q becomes 0; {load_spec}, q shifts {move}; otherwise q holds. The output q is the
         register itself and sout is combinational, equal to {out_bit} (the bit that will leave next).
     """
@@ -243,8 +259,7 @@ def build_shift_register(width: int, direction: str, load: str) -> VerilogDesign
     """)
     port_list = ports(inputs, {"q": width, "sout": 1}, clocked=True)
     params: Params = {"width": width, "direction": direction, "load": load}
-    return design("shift_register", params, spec, port_list, body, regs={"q"},
-                  stimulus={"en": 0.8, "load": 0.1})
+    return design("shift_register", params, spec, port_list, body, regs={"q"}, stimulus=stimulus)
 
 
 ALU = Family("alu", grid(width=(4, 8, 12, 16, 24, 32), opset=tuple(ALU_OPSETS), encoding=("natural", "reversed")),

@@ -15,16 +15,21 @@ def build_gray_code(width: int, direction: str) -> VerilogDesign:
                 f"gray[i] = bin[i+1] ^ bin[i] for i < {msb}")
         inputs, outputs, regs = {"bin": width}, {"gray": width}, ()
     else:
-        chain = [f"bin[{msb}] = gray[{msb}];"] + [f"bin[{i}] = bin[{i + 1}] ^ gray[{i}];" for i in range(msb - 1, -1, -1)]
+        chain = [f"bin[{msb}] = gray[{msb}];"]
+        chain += [f"bin[{i}] = bin[{i + 1}] ^ gray[{i}];" for i in range(msb - 1, -1, -1)]
         body = code("always @(*) begin") + code("\n".join(chain), 2) + code("end")
         rule = (f"bin[{msb}] = gray[{msb}] and bin[i] = bin[i+1] ^ gray[i] for i from {msb - 1} down to 0, "
                 f"i.e. each binary bit is the XOR of all Gray bits at or above it")
         inputs, outputs, regs = {"gray": width}, {"bin": width}, ("bin",)
     src, dst = ("binary", "Gray") if direction == "bin2gray" else ("Gray", "binary")
+    binary = (1 << width) // 3 * 2  # the alternating pattern 0b1010... as a worked example
+    pair = (binary, binary ^ (binary >> 1)) if direction == "bin2gray" else (binary ^ (binary >> 1), binary)
+    digits = (width + 3) // 4
     spec = f"""
         Module `gray_code` is a purely combinational {width}-bit {src}-to-{dst} code converter with
-        input {next(iter(inputs))} and output {next(iter(outputs))}: {rule}. There is no clock and no
-        state; the output always reflects the current input.
+        input {next(iter(inputs))} and output {next(iter(outputs))}: {rule}. For example, input
+        {width}'h{pair[0]:0{digits}X} gives output {width}'h{pair[1]:0{digits}X}. There is no clock and
+        no state; the output always reflects the current input.
     """
     port_list = ports(inputs, outputs, clocked=False)
     return design("gray_code", {"width": width, "direction": direction}, spec, port_list, body, regs=regs)

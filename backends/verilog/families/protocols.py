@@ -100,8 +100,9 @@ def build_crc(poly: str, init: str, order: str) -> VerilogDesign:
         rule = (f"fb = crc_out[0] XOR din, crc_out is shifted right by one (0 into bit {width - 1}) and, if fb is "
                 f"1, XORed with the bit-reversed polynomial {width}'h{mask:X}")
     spec = f"""
-        Module `crc` is a bit-serial CRC register using the {poly} generator polynomial ({width} bits, {width}'h{value:X}
-        without the x^{width} term) one message bit at a time, {order.upper()}-first form. Output crc_out
+        Module `crc` is a bit-serial CRC register using the {poly} generator polynomial ({width} bits,
+        {width}'h{value:X} without the x^{width} term), absorbing one message bit at a time in
+        {order.upper()}-first form. Output crc_out
         is the {width}-bit CRC register itself. On each rising edge of clk: if rst or clear is high, it is
         set to the initial value {width}'h{start:X} (clear has priority over en); else if en is high, the
         bit din is absorbed: {rule}; if en is low, crc_out holds. No final XOR or reflection is applied to
