@@ -73,16 +73,33 @@ def _default_size(resources: dict[str, float]) -> int:
     return max(1, min(sizes))
 
 
-class WorkerPool:
-    """A fixed number of `ExecutionWorker` actors for one domain."""
+class PoolUnavailable(RuntimeError):
+    """The cluster cannot place the pool's actors (resources taken by other pools or absent)."""
 
-    def __init__(self, domain: str, size: int | None = None) -> None:
+
+class WorkerPool:
+    """A fixed number of `ExecutionWorker` actors for one domain.
+
+    The constructor waits until every actor is placed, so a cluster without room fails here with
+    the resources named, instead of `map` waiting forever.
+    """
+
+    def __init__(self, domain: str, size: int | None = None, ready_timeout_s: float = 120.0) -> None:
         ensure_ray()
         self.domain = domain
         self.resources = get_domain(domain).worker_resources
         self.size = size or _default_size(self.resources)
         self.actors = [self._spawn() for _ in range(self.size)]
         self.replaced = 0
+        try:
+            ray.get([actor.pid.remote() for actor in self.actors], timeout=ready_timeout_s)
+        except ray.exceptions.GetTimeoutError as err:
+            self.shutdown()
+            raise PoolUnavailable(
+                f"could not start {self.size} {domain} workers with {self.resources} each within "
+                f"{ready_timeout_s:.0f} s; cluster resources {ray.cluster_resources()}, "
+                f"available {ray.available_resources()}"
+            ) from err
 
     def _spawn(self) -> ray.actor.ActorHandle:
         return ExecutionWorker.options(**self.resources).remote(self.domain)

@@ -37,6 +37,12 @@ def pool_for(domain: str) -> WorkerPool:
     return _POOLS[domain]
 
 
+def shutdown_pools() -> None:
+    """Release every pool's actors (their resources go back to the cluster)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown()
+
+
 def run_batch(requests: list[ExecutionRequest]) -> list[ExecutionResult]:
     """Execute requests of any domains through their pools; results in request order."""
     by_domain: dict[str, list[int]] = defaultdict(list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,15 @@ from schemas.store import ArtifactStore
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, str]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArtifactStore, str]]:
     root = tmp_path_factory.mktemp("demo") / "data"
     configure(str(root))
     from flows.demo import demo_flow
+    from flows.runtime import shutdown_pools
 
     run_id = demo_flow(per_family=1, max_turns=3, data_root=str(root))
-    return ArtifactStore(root), run_id
+    yield ArtifactStore(root), run_id
+    shutdown_pools()  # give the CPUs back to the rest of the suite
 
 
 def test_demo_writes_every_table_with_views(demo_run: tuple[ArtifactStore, str]) -> None:

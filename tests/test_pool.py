@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
 
 import pytest
 import ray
@@ -15,15 +16,18 @@ from schemas.outcome import Outcome
 
 
 @pytest.fixture(scope="module")
-def pool() -> WorkerPool:
+def pool() -> Iterator[WorkerPool]:
     with WorkerPool("verilog", size=2) as workers:
         yield workers
 
 
 def _slow_variant(task: Task, index: int) -> str:
-    """The golden design plus a harmless busy loop, so a request is in flight long enough to be killed."""
-    busy = f"integer spin_{index};\n    initial for (spin_{index} = 0; spin_{index} < 3000000; spin_{index} = spin_{index} + 1) ;"
-    return task.reference.replace("endmodule", f"    {busy}\nendmodule")
+    """A wrong design that spins in simulation first: in flight long enough to be killed, and
+    failing its testbench so no synthesis runs (Yosys would unroll the loop)."""
+    spin = f"spin_{index}"
+    busy = f"integer {spin};\n    initial for ({spin} = 0; {spin} < 3000000; {spin} = {spin} + 1) ;"
+    wrong = task.reference.replace("count + 4'd1", "count + 4'd2")
+    return wrong.replace("endmodule", f"    {busy}\nendmodule")
 
 
 def test_results_come_back_in_submission_order(pool: WorkerPool, verilog_tasks: list[Task]) -> None:
@@ -44,5 +48,5 @@ def test_actor_killed_mid_request_is_replaced_and_retried(pool: WorkerPool, coun
     results = pool.map(requests)
     assert pool.replaced == replaced_before + 1
     assert [r.request_id for r in results] == [r.request_id for r in requests]  # none lost, none duplicated
-    assert all(r.outcome is Outcome.PASS for r in results)
+    assert all(r.outcome is Outcome.TEST_FAILURE for r in results)
     assert sorted(r.attempts for r in results) == [1, 1, 1, 2]

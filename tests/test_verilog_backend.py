@@ -36,7 +36,8 @@ def test_wrong_logic_is_test_failure_with_mismatch_count(counter_task: Task) -> 
 
 def test_zero_delay_loop_is_timeout(counter_task: Task) -> None:
     hang = counter_task.reference.replace(
-        "endmodule", "integer spin;\n    always @(posedge clk) begin spin = 0; while (spin >= 0) spin = spin + 1; end\nendmodule"
+        "endmodule",
+        "integer spin;\n    always @(posedge clk) begin spin = 0; while (spin >= 0) spin = spin + 1; end\nendmodule",
     )
     result = run_verilog(hang, counter_task, timeout_s=3)
     assert result.outcome is Outcome.TIMEOUT
