@@ -20,7 +20,9 @@ class Domain:
     """One industrial domain: how to run candidates, its seed tasks, and its realistic faults.
 
     `seed_tasks(per_family)` builds unverified tasks (at most `per_family` from each family, all when
-    None); `language` names the code fence policies write; `worker_resources` sizes its Ray actors.
+    None); `language` names the code fence policies write; `worker_resources` sizes its Ray actors;
+    `default_per_family` is how many designs per family a run takes when not told (the demo's size:
+    a fast domain can afford more).
     """
 
     name: str
@@ -29,6 +31,7 @@ class Domain:
     seed_tasks: Callable[[int | None], list[Task]]
     mutators: dict[str, Mutator]
     worker_resources: dict[str, float] = field(default_factory=lambda: {"num_cpus": 1})
+    default_per_family: int = 2
 
 
 _PACKAGES: dict[str, str] = {

@@ -17,13 +17,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="seed tasks + ECoT rollouts on embedded defaults, then the summary")
-    demo.add_argument("--per-family", type=int, default=8, help="seed designs per family (default 8)")
+    demo.add_argument("--per-family", type=int, help="seed designs per family (default: each domain's own)")
     demo.add_argument("--max-turns", type=int, default=4)
     demo.add_argument("--seed", type=int, default=0)
 
     seeds = sub.add_parser("seed-tasks", help="build and verify seed tasks")
-    seeds.add_argument("--domains", nargs="+", default=["verilog"])
-    seeds.add_argument("--per-family", type=int, default=8, help="designs per family; 0 = all")
+    seeds.add_argument("--domains", nargs="+", help="default: every registered domain")
+    seeds.add_argument("--per-family", type=int, help="designs per family (default: each domain's own; 0 = all)")
     seeds.add_argument("--seed", type=int, default=0)
     seeds.add_argument("--run-id")
     seeds.add_argument("--force", action="store_true", help="redo even if cached")
@@ -81,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "seed-tasks":
         from flows.seed_tasks import seed_tasks_flow
 
-        run_id = seed_tasks_flow(
-            args.domains, args.per_family or None, args.seed, args.run_id, root, args.force
-        )
+        run_id = seed_tasks_flow(args.domains, args.per_family, args.seed, args.run_id, root, args.force)
     else:
         from flows.ecot_rollouts import ecot_rollouts_flow
 

@@ -9,7 +9,10 @@ from flows.seed_tasks import seed_tasks_flow
 
 
 @flow(name="demo")
-def demo_flow(per_family: int = 8, max_turns: int = 4, seed: int = 0, data_root: str | None = None) -> str:
-    """Runs seed_tasks then ecot_rollouts (perturb policy) as subflows; returns the rollout run id."""
+def demo_flow(
+    per_family: int | None = None, max_turns: int = 4, seed: int = 0, data_root: str | None = None
+) -> str:
+    """Seed tasks of every domain (each domain's default count unless `per_family`), then ECoT
+    rollouts with the perturb policy, as subflows; returns the rollout run id."""
     tasks_run = seed_tasks_flow(per_family=per_family, seed=seed, data_root=data_root)
     return ecot_rollouts_flow(tasks_run, max_turns=max_turns, seed=seed, data_root=data_root)

@@ -29,18 +29,22 @@ class InfraFailure(RuntimeError):
     """Requests the backend could not run even after the pool's retry (backend broke, not the code)."""
 
 
+def shutdown_pools(keep: str | None = None) -> None:
+    """Release the actors of every pool but `keep`'s (their resources go back to the cluster)."""
+    for domain in [d for d in _POOLS if d != keep]:
+        _POOLS.pop(domain).shutdown()
+
+
 def pool_for(domain: str) -> WorkerPool:
-    """One pool per domain per process, created on first use."""
+    """The domain's pool, created on first use. Each pool is sized to the whole cluster, so on a
+    small one (a laptop, CI) the other domains' pools are released first; on a cluster with room
+    for all of them, give `FORGE_WORKERS` a size that fits."""
     if domain not in _POOLS:
         size = int(os.environ[WORKERS_ENV]) if os.environ.get(WORKERS_ENV) else None
+        if size is None:
+            shutdown_pools(keep=domain)
         _POOLS[domain] = WorkerPool(domain, size)
     return _POOLS[domain]
-
-
-def shutdown_pools() -> None:
-    """Release every pool's actors (their resources go back to the cluster)."""
-    while _POOLS:
-        _POOLS.popitem()[1].shutdown()
 
 
 def run_batch(requests: list[ExecutionRequest]) -> list[ExecutionResult]:

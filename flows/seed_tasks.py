@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.cache_policies import INPUTS
 
-from backends.domain import get_domain
+from backends.domain import domain_names, get_domain
 from flows.report import publish_counts
 from flows.runtime import execute_batch, with_cache
 from schemas.record import content_id
@@ -13,15 +13,16 @@ from schemas.store import ArtifactStore
 from tasks.seed_verification import verify_seeds
 
 
-def seed_run_id(domains: list[str], per_family: int | None, seed: int) -> str:
+def seed_run_id(per_family: dict[str, int], seed: int) -> str:
     """Same inputs, same run id: a rerun lands in the same partition and its parts already exist."""
-    return f"seeds-{content_id(sorted(domains), per_family, seed)}"
+    return f"seeds-{content_id(sorted(per_family.items()), seed)}"
 
 
 @task(cache_policy=INPUTS, persist_result=True)
-def build_and_verify(domains: list[str], per_family: int | None, seed: int, run_id: str, data_root: str) -> dict:
+def build_and_verify(per_family: dict[str, int], seed: int, run_id: str, data_root: str) -> dict:
+    """`per_family`: domain -> designs per family (0: all)."""
     store = ArtifactStore(data_root)
-    tasks = [t for name in domains for t in get_domain(name).seed_tasks(per_family)]
+    tasks = [t for name, count in per_family.items() for t in get_domain(name).seed_tasks(count or None)]
     kept, checks, report = verify_seeds(tasks, execute_batch, seed)
     store.write_records(checks, run_id)
     if kept:
@@ -41,16 +42,20 @@ def build_and_verify(domains: list[str], per_family: int | None, seed: int, run_
 @flow(name="seed_tasks")
 def seed_tasks_flow(
     domains: list[str] | None = None,
-    per_family: int | None = 8,
+    per_family: int | None = None,
     seed: int = 0,
     run_id: str | None = None,
     data_root: str | None = None,
     force: bool = False,
 ) -> str:
-    """Seed tasks of `domains` (default: verilog), at most `per_family` per family; returns the run id."""
-    domains = domains or ["verilog"]
-    run_id = run_id or seed_run_id(domains, per_family, seed)
+    """Seed tasks of `domains` (default: every registered domain), `per_family` designs per family
+    (default: each domain's own; 0: all of them); returns the run id."""
+    counts_per_family = {
+        name: get_domain(name).default_per_family if per_family is None else per_family
+        for name in sorted(domains or domain_names())
+    }
+    run_id = run_id or seed_run_id(counts_per_family, seed)
     root = str(ArtifactStore(data_root).root)
-    counts = with_cache(build_and_verify, force)(domains, per_family, seed, run_id, root)
+    counts = with_cache(build_and_verify, force)(counts_per_family, seed, run_id, root)
     publish_counts("seed-tasks", "Seed tasks", counts, run_id)
     return run_id

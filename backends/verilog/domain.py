@@ -48,4 +48,11 @@ def seed_tasks(per_family: int | None = None) -> list[Task]:
     return tasks
 
 
-DOMAIN = Domain(name=NAME, language="verilog", execute=execute, seed_tasks=seed_tasks, mutators=MUTATORS)
+DOMAIN = Domain(
+    name=NAME,
+    language="verilog",
+    execute=execute,
+    seed_tasks=seed_tasks,
+    mutators=MUTATORS,
+    default_per_family=8,  # 18 families x 8 = 144 tasks, ~400 turns in the demo
+)
