@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import traceback
 from collections import deque
 from collections.abc import Sequence
@@ -148,10 +147,3 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
-
-
-def timed_map(pool: WorkerPool, requests: Sequence[ExecutionRequest]) -> tuple[list[ExecutionResult], float]:
-    """`pool.map` with its wall time, for benchmarks and flow reports."""
-    started = time.perf_counter()
-    results = pool.map(requests)
-    return results, time.perf_counter() - started
