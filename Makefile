@@ -4,8 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian toolchains the backends run for real.
-APT_PACKAGES := iverilog yosys verilator bubblewrap g++ make
-TOOLS := iverilog vvp yosys verilator bwrap g++ make
+APT_PACKAGES := iverilog yosys verilator bubblewrap g++ gcc make binutils
+TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy
 
 .PHONY: setup toolchains demo test lint bench clean-data
 

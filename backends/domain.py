@@ -35,6 +35,7 @@ class Domain:
 
 
 _PACKAGES: dict[str, str] = {
+    "asm": "backends.asm.domain",
     "verilog": "backends.verilog.domain",
 }
 

@@ -25,7 +25,8 @@ _LINE = re.compile(r":(\d+)[:\s]")
 # Which fault a failure class most likely comes from, when the diagnostic names no line.
 _LIKELY = {
     Outcome.COMPILATION_ERROR: ("syntax_slip", "missing_event_control", "blocking_assignment", "width_mismatch"),
-    Outcome.TIMEOUT: ("missing_event_control",),
+    Outcome.TIMEOUT: ("missing_event_control", "missing_increment"),
+    Outcome.MEMORY_FAULT: ("misaligned_simd_load", "off_by_one_bound"),
 }
 
 
