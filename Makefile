@@ -4,8 +4,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian toolchains the backends run for real.
-APT_PACKAGES := iverilog yosys verilator bubblewrap g++ gcc make binutils
-TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy
+APT_PACKAGES := iverilog yosys verilator bubblewrap g++ gcc make binutils \
+	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy arm-none-eabi-gcc qemu-system-arm
 
 .PHONY: setup toolchains demo test lint bench clean-data
 
@@ -35,6 +36,8 @@ lint: setup
 
 bench: setup
 	$(PY) bench/verilog_pool.py
+	$(PY) bench/asm.py
+	$(PY) bench/embedded.py
 
 clean-data:
 	rm -rf data

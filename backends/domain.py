@@ -36,6 +36,7 @@ class Domain:
 
 _PACKAGES: dict[str, str] = {
     "asm": "backends.asm.domain",
+    "embedded": "backends.embedded.domain",
     "verilog": "backends.verilog.domain",
 }
 

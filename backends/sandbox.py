@@ -27,10 +27,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from schemas.outcome import Outcome
 
@@ -113,22 +115,32 @@ def _signal_of(returncode: int) -> int | None:
 PR_SET_CHILD_SUBREAPER = 36
 
 
-@functools.cache
+_subreaper_pid = 0  # the process that set the flag: a forked child inherits this value, not the flag
+# Children that a `Workspace.run` is waiting for: the reaper must leave them to their own `Popen`.
+_running: set[int] = set()
+_children_lock = threading.Lock()
+
+
 def _become_subreaper() -> None:
     """Adopt orphaned descendants. bubblewrap's inner process outlives its parent by a moment and
     is re-parented; where the machine's init does not reap (containers, microVMs), each run would
     leave a zombie owned by nobody, and zombies count against the process limit."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    global _subreaper_pid
+    if _subreaper_pid != os.getpid():
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper_pid = os.getpid()
 
 
 def _reap_orphaned_bwrap() -> None:
-    """Reap adopted bubblewrap zombies; other children belong to their own `Popen` objects."""
-    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        for pid in children.read_text().split():
-            with contextlib.suppress(OSError, ValueError):
-                stat = Path(f"/proc/{pid}/stat").read_text()
-                if stat[stat.index("(") + 1 : stat.rindex(")")] == "bwrap" and stat[stat.rindex(")") + 2] == "Z":
-                    os.waitpid(int(pid), os.WNOHANG)
+    """Reap adopted bubblewrap zombies, never a child another thread's `Popen` is waiting for."""
+    with _children_lock:
+        for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+            for pid in children.read_text().split():
+                with contextlib.suppress(OSError, ValueError):
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                    name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
+                    if name == "bwrap" and state == "Z" and int(pid) not in _running:
+                        os.waitpid(int(pid), os.WNOHANG)
 
 
 @functools.cache
@@ -202,6 +214,7 @@ class Workspace:
         command = [*limits.prlimit_args()]
         isolated = _use_bubblewrap()
         if isolated:
+            _become_subreaper()
             command += _bwrap_args(self.path, self.read_only)
         command += list(argv)
         env = {"PATH": "/usr/bin:/bin", "HOME": INSIDE_WORKDIR, "LANG": "C.UTF-8", "TMPDIR": "/tmp", **self.env}
@@ -211,28 +224,13 @@ class Workspace:
                 if as_nobody:
                     os.chown(out, NOBODY, NOBODY)
                 started = time.monotonic()
-                process = subprocess.Popen(
-                    command,
-                    cwd=self.path,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=stdout,
-                    stderr=stderr,
-                    start_new_session=True,
-                    user=NOBODY if as_nobody else None,
-                    group=NOBODY if as_nobody else None,
-                    extra_groups=[] if as_nobody else None,
-                )
-                timed_out = False
+                with _children_lock:  # registered before any reaper can see it exit
+                    process = self._spawn(command, env, stdout, stderr, as_nobody)
+                    _running.add(process.pid)
                 try:
-                    returncode = process.wait(timeout=limits.wall_s)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                    returncode = None
-                # Also after a normal exit: background children (a fork bomb's) must not outlive the run.
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                returncode = process.wait() if returncode is None else returncode
+                    returncode, timed_out = self._wait(process, limits.wall_s)
+                finally:
+                    _running.discard(process.pid)
                 duration = time.monotonic() - started
                 if isolated:
                     _reap_orphaned_bwrap()
@@ -245,6 +243,35 @@ class Workspace:
                 timed_out=timed_out,
                 signal=None if timed_out else _signal_of(returncode),
             )
+
+    def _spawn(
+        self, command: list[str], env: dict[str, str], stdout: IO[bytes], stderr: IO[bytes], as_nobody: bool
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            cwd=self.path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            user=NOBODY if as_nobody else None,
+            group=NOBODY if as_nobody else None,
+            extra_groups=[] if as_nobody else None,
+        )
+
+    @staticmethod
+    def _wait(process: subprocess.Popen[bytes], wall_s: float) -> tuple[int, bool]:
+        """(returncode, timed out); the process group is killed either way, so background
+        children (a fork bomb's) never outlive the run."""
+        timed_out = False
+        try:
+            process.wait(timeout=wall_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.wait(), timed_out
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -60,3 +61,40 @@ def test_no_network_and_read_only_system() -> None:
     assert lines[0] == "3"  # header lines + loopback only: no network interfaces
     assert "Read-only file system" in run.stdout or "Permission denied" in run.stdout
     assert lines[-1] == "ok"
+
+
+def test_concurrent_runs_keep_their_own_exit_status() -> None:
+    """Runs from several threads: reaping bubblewrap orphans must never steal another run's status."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def exit_codes(code: int) -> list[int]:
+        with workspace() as ws:
+            return [ws.run(["bash", "-c", f"exit {code}"]).returncode for _ in range(15)]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(exit_codes, [3, 4, 5]))
+    assert results == [[3] * 15, [4] * 15, [5] * 15]
+
+
+def test_forked_worker_still_reaps() -> None:
+    """A worker forked from a process that already ran the sandbox re-arms the subreaper flag."""
+    import multiprocessing
+
+    with workspace() as ws:
+        ws.run(["true"])
+    before = _nobody_processes()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        assert pool.apply(_ten_runs_then_count_zombies) == 0
+    assert _nobody_processes() <= before
+
+
+def _ten_runs_then_count_zombies() -> int:
+    with workspace() as ws:
+        for _ in range(10):
+            ws.run(["true"])
+    time.sleep(0.2)
+    with workspace() as ws:
+        ws.run(["true"])
+    done = subprocess.run(["ps", "--ppid", str(os.getpid()), "-o", "stat="], capture_output=True, text=True)
+    return sum(line.startswith("Z") for line in done.stdout.split())

@@ -25,8 +25,11 @@ _LINE = re.compile(r":(\d+)[:\s]")
 # Which fault a failure class most likely comes from, when the diagnostic names no line.
 _LIKELY = {
     Outcome.COMPILATION_ERROR: ("syntax_slip", "missing_event_control", "blocking_assignment", "width_mismatch"),
-    Outcome.TIMEOUT: ("missing_event_control", "missing_increment"),
-    Outcome.MEMORY_FAULT: ("misaligned_simd_load", "off_by_one_bound"),
+    Outcome.TIMEOUT: (
+        "missing_event_control", "missing_increment", "missing_volatile", "missing_irq_clear", "wrong_irq_number",
+    ),
+    Outcome.MEMORY_FAULT: ("misaligned_simd_load", "off_by_one_bound", "stack_overflow"),
+    Outcome.RUNTIME_ERROR: ("wrong_irq_number",),
 }
 
 

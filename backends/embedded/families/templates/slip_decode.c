@@ -1,0 +1,30 @@
+#include "task.h"
+
+#define SLIP_END 0xC0U
+#define SLIP_ESC 0xDBU
+#define SLIP_ESC_END 0xDCU
+#define SLIP_ESC_ESC 0xDDU
+
+int32_t codec_run(const uint8_t *in, uint32_t len, uint8_t *out) {
+    uint32_t o = 0U;
+    uint32_t escape = 0U;
+    for (uint32_t i = 0U; i < len; i++) {
+        if (escape != 0U) {
+            if (in[i] == SLIP_ESC_END) {
+                out[o++] = SLIP_END;
+            } else if (in[i] == SLIP_ESC_ESC) {
+                out[o++] = SLIP_ESC;
+            } else {
+                return -1;
+            }
+            escape = 0U;
+        } else if (in[i] == SLIP_END) {
+            return (int32_t)o;
+        } else if (in[i] == SLIP_ESC) {
+            escape = 1U;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    return -1;
+}
