@@ -8,8 +8,9 @@ Verilog never pays for importing CadQuery or torch.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from backends.faults import Mutator
 from schemas.artifacts import ExecutionRequest, ExecutionResult, Task
@@ -34,11 +35,22 @@ class Domain:
     default_per_family: int = 2
 
 
+T = TypeVar("T")
+
 _PACKAGES: dict[str, str] = {
     "asm": "backends.asm.domain",
     "embedded": "backends.embedded.domain",
     "verilog": "backends.verilog.domain",
 }
+
+
+def spread(items: Sequence[T], count: int | None) -> list[T]:
+    """`count` items spread evenly over `items` (all of them when `count` is None or not smaller), so a
+    small seed sample still covers the whole range of a family's parameter grid."""
+    if count is None or count >= len(items):
+        return list(items)
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
 
 
 class UnknownDomain(KeyError):

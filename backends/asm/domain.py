@@ -13,7 +13,7 @@ from backends.asm.faults import MUTATORS
 from backends.asm.harness import generate
 from backends.asm.kernel import ISA, Kernel, Size, Syntax
 from backends.asm.syntax import to_intel
-from backends.domain import Domain
+from backends.domain import Domain, spread
 from schemas.artifacts import Task
 
 NAME = "asm"
@@ -96,14 +96,11 @@ def task_from_kernel(kernel: Kernel, syntax: Syntax) -> Task:
 
 def seed_tasks(per_family: int | None = None) -> list[Task]:
     """Tasks from every family; `per_family` picks that many spread evenly over kernels x syntaxes."""
-    tasks = []
-    for family in FAMILIES.values():
-        combos = [(params, syntax) for params in family.grid for syntax in SYNTAXES]
-        if per_family is not None and per_family < len(combos):
-            step = len(combos) / per_family
-            combos = [combos[int(i * step)] for i in range(per_family)]
-        tasks += [task_from_kernel(family.build(**params), syntax) for params, syntax in combos]
-    return tasks
+    return [
+        task_from_kernel(family.build(**params), syntax)
+        for family in FAMILIES.values()
+        for params, syntax in spread([(p, s) for p in family.grid for s in SYNTAXES], per_family)
+    ]
 
 
 DOMAIN = Domain(

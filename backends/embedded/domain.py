@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backends.domain import Domain
+from backends.domain import Domain, spread
 from backends.embedded.execute import execute
 from backends.embedded.families import FAMILIES
 from backends.embedded.faults import MUTATORS
@@ -43,14 +43,11 @@ def task_from_firmware(seed: Firmware) -> Task:
 
 def seed_tasks(per_family: int | None = None) -> list[Task]:
     """Tasks from every family; `per_family` picks that many seeds spread evenly over its grid."""
-    tasks = []
-    for family in FAMILIES.values():
-        chosen = family.grid
-        if per_family is not None and per_family < len(chosen):
-            step = len(chosen) / per_family
-            chosen = tuple(chosen[int(i * step)] for i in range(per_family))
-        tasks += [task_from_firmware(family.build(**params)) for params in chosen]
-    return tasks
+    return [
+        task_from_firmware(family.build(**params))
+        for family in FAMILIES.values()
+        for params in spread(family.grid, per_family)
+    ]
 
 
 DOMAIN = Domain(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backends.domain import Domain
+from backends.domain import Domain, spread
 from backends.verilog.design import VerilogDesign
 from backends.verilog.execute import execute
 from backends.verilog.families import FAMILIES
@@ -38,14 +38,11 @@ def task_from_design(design: VerilogDesign) -> Task:
 
 def seed_tasks(per_family: int | None = None) -> list[Task]:
     """Tasks from every family; `per_family` picks that many designs spread evenly over its grid."""
-    tasks = []
-    for family in FAMILIES.values():
-        grid = family.grid
-        if per_family is not None and per_family < len(grid):
-            step = len(grid) / per_family
-            grid = tuple(grid[int(i * step)] for i in range(per_family))
-        tasks += [task_from_design(family.build(**params)) for params in grid]
-    return tasks
+    return [
+        task_from_design(family.build(**params))
+        for family in FAMILIES.values()
+        for params in spread(family.grid, per_family)
+    ]
 
 
 DOMAIN = Domain(
