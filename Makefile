@@ -22,7 +22,7 @@ toolchains:
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[hf,dev]'
+	$(VENV)/bin/pip install -q -e '.[hf,analyst,dev]'
 	touch $(STAMP)
 
 demo: setup
@@ -41,3 +41,17 @@ bench: setup
 
 clean-data:
 	rm -rf data
+
+# Operators (see README, "For engineers / for analysts / for researchers").
+.PHONY: server deploy notebook
+# The Prefect UI on http://127.0.0.1:4200 and a process worker on pool `forge-local`; Ctrl-C stops both.
+server: setup
+	$(VENV)/bin/forge server
+
+# With `make server` running (another shell): register every deployment in prefect.yaml.
+deploy: setup
+	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:4200/api} $(VENV)/bin/prefect --no-prompt deploy --all
+
+# The analyst notebook, headless, over data/ (or $$FORGE_DATA); its figures go to <data>/figures/.
+notebook: setup
+	FORGE_DATA=$${FORGE_DATA:-$(CURDIR)/data} $(VENV)/bin/jupyter-execute notebooks/analyst.ipynb

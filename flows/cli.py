@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from flows.settings import configure
 from schemas.store import ArtifactStore
@@ -41,7 +42,21 @@ def _parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print the DuckDB summary of an ECoT run")
     summary.add_argument("run_id")
 
-    sub.add_parser("runs", help="list tables and the runs that wrote them")
+    runs = sub.add_parser("runs", help="list runs: flow, parent runs, rows produced (or one run's lineage)")
+    runs.add_argument("run_id", nargs="?", help="show this run: parameters, counts, ancestors, descendants")
+
+    sql = sub.add_parser("sql", help="run a query on the DuckDB catalog (read-only) and print the result")
+    sql.add_argument("query", help='e.g. "SELECT * FROM pass_rate_by_domain_turn ORDER BY ALL"')
+
+    export = sub.add_parser("export", help="export an ECoT run's turns as chat samples for SFT")
+    export.add_argument("--run", required=True, help="ECoT run id (see `forge runs`)")
+    export.add_argument("--format", required=True, choices=["jsonl", "parquet"])
+    export.add_argument("--out", required=True, help="output file")
+    export.add_argument("--solved-only", action="store_true", help="only trajectories whose verdict is PASS")
+
+    server = sub.add_parser("server", help="Prefect UI on 127.0.0.1 and a process worker (what `make server` runs)")
+    server.add_argument("--port", type=int, default=4200)
+    server.add_argument("--pool", default="forge-local", help="process work pool of the deployments")
     return parser
 
 
@@ -64,10 +79,31 @@ def main(argv: list[str] | None = None) -> int:
     store = ArtifactStore(args.data)
     root = str(store.root)
     if args.command == "runs":
-        for table in store.tables():
-            print(f"{table}: {', '.join(store.runs(table))}")
+        from flows.lineage import print_run, print_runs
+
+        print_run(store, args.run_id) if args.run_id else print_runs(store)
+        return 0
+    if args.command == "sql":
+        import duckdb
+
+        with store.connect(read_only=True) as con:
+            try:
+                con.sql(args.query).show(max_rows=200, max_width=200)
+            except duckdb.Error as err:
+                raise SystemExit(f"query failed on {store.catalog_path}: {err}") from err
+        return 0
+    if args.command == "export":
+        from flows.export import export_run
+
+        report = export_run(store, args.run, args.format, Path(args.out), args.solved_only)
+        skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items())) or "none"
+        print(f"{args.out}: {report.samples} samples from {report.trajectories} trajectories (skipped: {skipped})")
         return 0
     configure(root)
+    if args.command == "server":
+        from flows.server import serve
+
+        return serve(args.port, args.pool, root)
     from flows.summary import print_summary  # flows import prefect: after `configure`, when a flow is asked for
 
     if args.command == "summary":

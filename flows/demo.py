@@ -5,14 +5,30 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.ecot_rollouts import ecot_rollouts_flow
+from flows.report import catalog_section, markdown_table, publish
 from flows.seed_tasks import seed_tasks_flow
+from flows.summary import summary
+from schemas.store import ArtifactStore
 
 
 @flow(name="demo")
 def demo_flow(
     per_family: int | None = None, max_turns: int = 4, seed: int = 0, data_root: str | None = None
 ) -> str:
-    """Seed tasks of every domain (each domain's default count unless `per_family`), then ECoT
-    rollouts with the perturb policy, as subflows; returns the rollout run id."""
+    """Seed tasks of every domain, then ECoT rollouts with the perturb policy, as subflows; returns the
+    rollout run id.
+
+    Args:
+        per_family: Seed designs per family (default: each domain's own).
+        max_turns: Turns per task at most.
+        seed: Seed of the fault injection and of the policy.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+    """
     tasks_run = seed_tasks_flow(per_family=per_family, seed=seed, data_root=data_root)
-    return ecot_rollouts_flow(tasks_run, max_turns=max_turns, seed=seed, data_root=data_root)
+    run_id = ecot_rollouts_flow(tasks_run, max_turns=max_turns, seed=seed, data_root=data_root)
+    store = ArtifactStore(data_root)
+    tables = summary(store, run_id)
+    sections = [f"### {title}\n\n{markdown_table(columns, rows)}" for title, (columns, rows) in tables.items()]
+    publish("demo-summary", f"Demo: seeds `{tasks_run}` → rollouts `{run_id}`",
+            "\n".join(sections) + "\n" + catalog_section(store, run_id), run_id)
+    return run_id

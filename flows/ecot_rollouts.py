@@ -5,13 +5,17 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.cache_policies import INPUTS
 
+from flows.lineage import record_run
+from flows.progress import RolloutProgress
 from flows.report import publish_counts
 from flows.runtime import execute_batch, with_cache
-from schemas.artifacts import Task
+from schemas.artifacts import Task, Turn
 from schemas.record import content_id
 from schemas.store import ArtifactStore
 from tasks.ecot import RolloutConfig, rollout
 from tasks.policies import make_policy
+
+FLOW = "ecot_rollouts"
 
 
 def ecot_run_id(tasks_run: str, policy: str, options: dict, max_turns: int, seed: int) -> str:
@@ -24,24 +28,31 @@ def run_rollouts(
 ) -> dict:
     store = ArtifactStore(data_root)
     tasks = store.read_records(Task, tasks_run)
-    trajectories, report = rollout(
-        tasks,
-        make_policy(policy, seed, **options),
-        execute_batch,
-        RolloutConfig(max_turns=max_turns),
-        sink=lambda turns: store.write_records(turns, run_id),
-    )
+
+    with RolloutProgress(f"{FLOW.replace('_', '-')}-progress", len(tasks), max_turns) as progress:
+
+        def sink(turns: list[Turn]) -> None:
+            store.write_records(turns, run_id)
+            progress.update(turns)
+
+        trajectories, report = rollout(
+            tasks, make_policy(policy, seed, **options), execute_batch, RolloutConfig(max_turns=max_turns), sink=sink
+        )
     if trajectories:
         store.write_records(trajectories, run_id)
-    return {
+    counts = {
         "tasks": report.tasks,
         "turns": report.turns,
         **{f"turns {k}": v for k, v in sorted(report.turns_by_outcome.items())},
         **{f"verdict {k}": v for k, v in sorted(report.verdicts.items())},
     }
+    parameters = {"tasks_run": tasks_run, "policy": policy, "policy_options": options, "max_turns": max_turns,
+                  "seed": seed}
+    record_run(store, run_id, FLOW, parameters, [tasks_run], counts)
+    return counts
 
 
-@flow(name="ecot_rollouts")
+@flow(name=FLOW)
 def ecot_rollouts_flow(
     tasks_run: str,
     policy: str = "perturb",
@@ -52,10 +63,22 @@ def ecot_rollouts_flow(
     data_root: str | None = None,
     force: bool = False,
 ) -> str:
-    """Roll out `policy` on the tasks of run `tasks_run`; returns this run's id."""
+    """Roll out `policy` on the tasks of run `tasks_run`; returns this run's id.
+
+    Args:
+        tasks_run: The run holding the tasks (a `seeds-...` id from `forge runs`).
+        policy: Who writes the code: `perturb` (fault injection + diagnostic-driven repair, no model),
+            `openai` (an OpenAI-compatible endpoint) or `hf` (a local transformers checkpoint).
+        policy_options: Policy constructor options, e.g. {"model": "/path/to/checkpoint"} for `hf`.
+        max_turns: Turns per task at most; a trajectory also ends at its first PASS.
+        seed: Seed of the policy's choices; same seed, same turns.
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the rollouts even if this exact run is in the cache.
+    """
     options = policy_options or {}
     run_id = run_id or ecot_run_id(tasks_run, policy, options, max_turns, seed)
-    root = str(ArtifactStore(data_root).root)
-    counts = with_cache(run_rollouts, force)(tasks_run, policy, options, max_turns, seed, run_id, root)
-    publish_counts("ecot-rollouts", "ECoT rollouts", counts, run_id)
+    store = ArtifactStore(data_root)
+    counts = with_cache(run_rollouts, force)(tasks_run, policy, options, max_turns, seed, run_id, str(store.root))
+    publish_counts("ecot-rollouts", "ECoT rollouts", counts, run_id, store)
     return run_id

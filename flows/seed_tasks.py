@@ -6,11 +6,14 @@ from prefect import flow, task
 from prefect.cache_policies import INPUTS
 
 from backends.domain import domain_names, get_domain
+from flows.lineage import record_run
 from flows.report import publish_counts
 from flows.runtime import execute_batch, with_cache
 from schemas.record import content_id
 from schemas.store import ArtifactStore
 from tasks.seed_verification import verify_seeds
+
+FLOW = "seed_tasks"
 
 
 def seed_run_id(per_family: dict[str, int], seed: int) -> str:
@@ -36,10 +39,11 @@ def build_and_verify(per_family: dict[str, int], seed: int, run_id: str, data_ro
         "mutation score": round(report.mutation_score, 3),
         **{f"caught: {k}": f"{report.caught_by_kind[k]}/{n}" for k, n in sorted(report.mutants_by_kind.items())},
     }
+    record_run(store, run_id, FLOW, {"per_family": per_family, "seed": seed}, [], counts)
     return counts
 
 
-@flow(name="seed_tasks")
+@flow(name=FLOW)
 def seed_tasks_flow(
     domains: list[str] | None = None,
     per_family: int | None = None,
@@ -48,14 +52,22 @@ def seed_tasks_flow(
     data_root: str | None = None,
     force: bool = False,
 ) -> str:
-    """Seed tasks of `domains` (default: every registered domain), `per_family` designs per family
-    (default: each domain's own; 0: all of them); returns the run id."""
+    """Seed tasks of `domains`, built and verified on the real backends; returns the run id.
+
+    Args:
+        domains: Domains to seed (default: every registered domain).
+        per_family: Designs per seed family (default: each domain's own; 0: all of them).
+        seed: Seed of the fault injection that measures each harness's mutation score.
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the verification even if this exact run is in the cache.
+    """
     counts_per_family = {
         name: get_domain(name).default_per_family if per_family is None else per_family
         for name in sorted(domains or domain_names())
     }
     run_id = run_id or seed_run_id(counts_per_family, seed)
-    root = str(ArtifactStore(data_root).root)
-    counts = with_cache(build_and_verify, force)(counts_per_family, seed, run_id, root)
-    publish_counts("seed-tasks", "Seed tasks", counts, run_id)
+    store = ArtifactStore(data_root)
+    counts = with_cache(build_and_verify, force)(counts_per_family, seed, run_id, str(store.root))
+    publish_counts("seed-tasks", "Seed tasks", counts, run_id, store)
     return run_id

@@ -121,3 +121,19 @@ class SeedCheck(Artifact):
     outcome: Outcome
     caught: bool
     diagnostic: str
+
+
+class Run(Artifact):
+    """One stage run's lineage, for `forge runs`: the flow (`stage`), the runs it read (`parent_ids`),
+    what it was asked (`parameters`, JSON) and what it wrote (`rows` per table, `counts` of its report).
+
+    The run id is the Hive partition the row is stored under, as for every table. It is written at
+    the end of the stage's cached work, so a rerun answered from the cache adds nothing, and a
+    `--force` redo adds a row with a later `created_at` (ISO 8601, UTC).
+    """
+
+    TABLE = "runs"
+    parameters: str
+    created_at: str
+    rows: dict[str, int]
+    counts: dict[str, str]

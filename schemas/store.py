@@ -6,7 +6,8 @@ half part, and writing the same rows again finds the part already there and adds
 is `FORGE_DATA` (default `data/`), a local path or any URI pyarrow's filesystems open (`s3://...`).
 
 `<root>/catalog.duckdb` (local roots only) holds one view per table over a glob of its parts, so new
-parts are visible at once; views are recreated on every write so a new table appears too.
+parts are visible at once; views are recreated on every write so a new table appears too, with the
+convenience views of `schemas/views.py` over them (docs/catalog.md describes both).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from schemas.record import Record, records_table
+from schemas.views import create_views
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +140,14 @@ class ArtifactStore:
             return
         try:
             with duckdb.connect(str(self.catalog_path)) as con:
-                for table in self.tables():
+                tables = self.tables()
+                for table in tables:
                     glob = f"{self.root}/{table}/*/*.parquet"
                     con.execute(
                         f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{glob}', "
                         "hive_partitioning = true, hive_types = {'run_id': VARCHAR}, union_by_name = true)"
                     )
+                create_views(con, set(tables))
         except duckdb.IOException as err:
             log.warning("catalog %s busy, views refresh on the next write: %s", self.catalog_path, err)
 
