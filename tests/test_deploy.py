@@ -78,7 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             answer = httpx.post(workers, json={}, timeout=5)
             return answer.status_code == 200 and any(w["status"] == "ONLINE" for w in answer.json())
 
-        _until(worker_online, 180, "a worker online on the pool", launcher)
+        _until(worker_online, 300, "a worker online on the pool", launcher)
         yield url, {**env, "PREFECT_API_URL": url}, base / "data"
     finally:
         launcher.send_signal(signal.SIGTERM)  # the launcher stops the server and the worker
