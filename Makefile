@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/verilog_pool.py
 	$(PY) bench/asm.py
 	$(PY) bench/embedded.py
+	$(PY) bench/synthesis_yield.py --per-scenario 1 --perturbations 0 --mutation-check
 
 clean-data:
 	rm -rf data

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flows.settings import configure
 from schemas.store import ArtifactStore
+from synthesis.command import add_parser as add_synthesis_parser
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     ecot.add_argument("--seed", type=int, default=0)
     ecot.add_argument("--run-id")
     ecot.add_argument("--force", action="store_true")
+
+    add_synthesis_parser(sub)
 
     summary = sub.add_parser("summary", help="print the DuckDB summary of an ECoT run")
     summary.add_argument("run_id")
@@ -118,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         from flows.seed_tasks import seed_tasks_flow
 
         run_id = seed_tasks_flow(args.domains, args.per_family, args.seed, args.run_id, root, args.force)
+    elif args.command == "synthesis":
+        from flows.synthesis import synthesis_flow
+        from synthesis.command import flow_kwargs
+
+        run_id = synthesis_flow(**flow_kwargs(args), data_root=root)
     else:
         from flows.ecot_rollouts import ecot_rollouts_flow
 

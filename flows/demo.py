@@ -8,6 +8,7 @@ from flows.ecot_rollouts import ecot_rollouts_flow
 from flows.report import catalog_section, markdown_table, publish
 from flows.seed_tasks import seed_tasks_flow
 from flows.summary import summary
+from flows.synthesis import demo_synthesis
 from schemas.store import ArtifactStore
 
 
@@ -15,8 +16,8 @@ from schemas.store import ArtifactStore
 def demo_flow(
     per_family: int | None = None, max_turns: int = 4, seed: int = 0, data_root: str | None = None
 ) -> str:
-    """Seed tasks of every domain, then ECoT rollouts with the perturb policy, as subflows; returns the
-    rollout run id.
+    """Seed tasks of every domain, then ECoT rollouts with the perturb policy, then seed synthesis from the
+    scenario catalog and the bundled sample sources, as subflows; returns the rollout run id.
 
     Args:
         per_family: Seed designs per family (default: each domain's own).
@@ -26,9 +27,10 @@ def demo_flow(
     """
     tasks_run = seed_tasks_flow(per_family=per_family, seed=seed, data_root=data_root)
     run_id = ecot_rollouts_flow(tasks_run, max_turns=max_turns, seed=seed, data_root=data_root)
+    stage_runs = [tasks_run, run_id, demo_synthesis(seed=seed, data_root=data_root)]
     store = ArtifactStore(data_root)
     tables = summary(store, run_id)
     sections = [f"### {title}\n\n{markdown_table(columns, rows)}" for title, (columns, rows) in tables.items()]
-    publish("demo-summary", f"Demo: seeds `{tasks_run}` → rollouts `{run_id}`",
-            "\n".join(sections) + "\n" + catalog_section(store, run_id), run_id)
+    sections += [catalog_section(store, stage_run) for stage_run in stage_runs]
+    publish("demo-summary", f"Demo: seeds `{tasks_run}` → rollouts `{run_id}`", "\n".join(sections), run_id)
     return run_id

@@ -34,7 +34,7 @@ def test_demo_writes_every_table_with_views(demo_run: tuple[ArtifactStore, str])
                WHERE j.run_id = ?""",
             [run_id],
         ).fetchone()
-        tasks = con.execute("SELECT count(*) FROM tasks").fetchone()[0]
+        tasks = con.execute("SELECT count(*) FROM tasks WHERE run_id LIKE 'seeds-%'").fetchone()[0]
         failing_turns = con.execute(
             "SELECT count(*) FROM turns WHERE run_id = ? AND result.outcome <> 'PASS'", [run_id]
         ).fetchone()[0]

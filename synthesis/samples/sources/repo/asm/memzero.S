@@ -1,0 +1,7 @@
+    .text
+    .globl memzero
+memzero:
+    mov %rsi, %rcx
+    xor %eax, %eax
+    rep stosb
+    ret
