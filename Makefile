@@ -8,7 +8,7 @@ APT_PACKAGES := iverilog yosys verilator bubblewrap g++ gcc make binutils \
 	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy arm-none-eabi-gcc qemu-system-arm
 
-.PHONY: setup toolchains demo test lint bench clean-data
+.PHONY: setup toolchains demo test lint bench bench-gpu clean-data
 
 setup: toolchains $(STAMP)
 
@@ -22,7 +22,7 @@ toolchains:
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[hf,analyst,dev]'
+	$(VENV)/bin/pip install -q -e '.[hf,analyst,gpu,dev]'
 	touch $(STAMP)
 
 demo: setup
@@ -39,6 +39,10 @@ bench: setup
 	$(PY) bench/asm.py
 	$(PY) bench/embedded.py
 	$(PY) bench/synthesis_yield.py --per-scenario 1 --perturbations 0 --mutation-check
+
+# Needs a CUDA GPU: our CUDA-event timer against triton.testing.do_bench, speedups over eager and torch.compile.
+bench-gpu: setup
+	$(PY) bench/gpu_timing.py
 
 clean-data:
 	rm -rf data

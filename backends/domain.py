@@ -40,6 +40,7 @@ T = TypeVar("T")
 _PACKAGES: dict[str, str] = {
     "asm": "backends.asm.domain",
     "embedded": "backends.embedded.domain",
+    "gpu": "backends.gpu.domain",
     "verilog": "backends.verilog.domain",
 }
 

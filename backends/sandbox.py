@@ -176,7 +176,8 @@ def _bwrap_args(workdir: Path, read_only: Sequence[str]) -> list[str]:
         if Path(f"/usr/{link}").exists():
             args += ["--symlink", f"usr/{link}", f"/{link}"]
     for path in (*SYSTEM_PATHS, *read_only):
-        args += ["--ro-bind", path, path]
+        # A device node (a GPU's /dev/nvidia*) needs --dev-bind: --ro-bind mounts it nodev, unopenable.
+        args += ["--dev-bind" if path.startswith("/dev/") else "--ro-bind", path, path]
     return [*args, "--bind", str(workdir), INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR, "--"]
 
 

@@ -1,0 +1,130 @@
+"""What the sandboxed runner needs to see: a Python with torch and triton, and on a GPU, the GPU.
+
+The sandbox runs commands as `nobody`, inside bubblewrap where it can (only /usr, /etc, the workspace
+at /work and the paths given as `read_only` exist there). Three things stand in the way of simply
+running `sys.executable` there, and this module works around each:
+
+- the worker's interpreter may live where `nobody` cannot go (pyenv under /root, mode 700): then the
+  system interpreter of the same major.minor version runs instead (same ABI, so the same packages);
+- the packages (a venv) may live under /work, which inside bubblewrap is the workspace mount: a
+  read-only bind there is hidden by it. So each site-packages directory is linked from inside the
+  workspace and the link is what is bound and put on PYTHONPATH: bubblewrap resolves the link on the
+  host and mounts the real directory at the link's path (under the sandbox's private /tmp), and
+  without bubblewrap the link itself leads there;
+- CUDA needs the /dev/nvidia* nodes, which bubblewrap's private /dev hides (`execute` adds them to
+  the workspace's `read_only` paths, which the sandbox binds with --dev-bind since they lie under
+  /dev), and the driver's variables (library path, visible devices: Ray sets CUDA_VISIBLE_DEVICES per
+  actor), which the sandbox's scrubbed environment drops.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import stat
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from backends.sandbox import INSIDE_WORKDIR, SandboxUnavailable, Workspace
+
+# Variables the CUDA driver, PyTorch and Triton read; none of them is a secret.
+CUDA_VARIABLES = (
+    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH",
+    "TRITON_LIBCUDA_PATH", "TRITON_PTXAS_PATH", "NCCL_NVLS_ENABLE", "TORCH_SYMM_MEM_DISABLE_MULTICAST",
+    "NVSHMEM_DISABLE_NVLS",
+)  # fmt: skip
+LINK_DIR = ".python-path"
+
+
+@dataclass(frozen=True)
+class SandboxPython:
+    """The interpreter to run, what to bind read-only, and the environment to add."""
+
+    executable: str
+    read_only: tuple[str, ...]
+    env: dict[str, str]
+
+
+def _reachable(path: Path) -> bool:
+    """Whether an unprivileged user can reach and execute/read `path` (we run it as nobody when root)."""
+    if os.geteuid() != 0:
+        return os.access(path, os.R_OK)
+    try:
+        return all(p.stat().st_mode & stat.S_IXOTH for p in (*reversed(path.parents), path) if p.is_dir()) and bool(
+            path.stat().st_mode & (stat.S_IROTH | stat.S_IXOTH)
+        )
+    except OSError:
+        return False
+
+
+def interpreter() -> tuple[str, str]:
+    """(executable, its installation prefix) that `nobody` can run, with this process's Python version."""
+    real = Path(sys.executable).resolve()
+    if _reachable(real) and not real.is_relative_to(INSIDE_WORKDIR):
+        return str(real), str(real.parent.parent)
+    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if system.exists():
+        return str(system), "/usr"
+    raise SandboxUnavailable(
+        f"the sandbox user cannot run {real} and there is no {system}: install the project's Python where "
+        "an unprivileged user can read it"
+    )
+
+
+def site_directories() -> list[Path]:
+    """This process's package directories (the venv's first), which the runner needs for torch and triton."""
+    paths = sysconfig.get_paths()
+    found = [Path(paths["purelib"]), Path(paths["platlib"]), *map(Path, site.getsitepackages())]
+    unique = []
+    for path in found:
+        if path.is_dir() and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def cuda_home() -> Path | None:
+    home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH") or "/usr/local/cuda"
+    return Path(home) if Path(home).is_dir() else None
+
+
+def prepare(ws: Workspace, gpu: bool) -> SandboxPython:
+    """Link the package directories into `ws`, and return how to run Python there."""
+    executable, prefix = interpreter()
+    links_root = ws.path / LINK_DIR
+    links_root.mkdir()
+    links = []
+    for index, directory in enumerate(site_directories()):
+        if not _reachable(directory):
+            continue
+        link = links_root / str(index)
+        link.symlink_to(directory)
+        links.append(str(link))
+    read_only = tuple(links) if prefix == "/usr" else (prefix, *links)
+    env = {"PYTHONPATH": os.pathsep.join(links), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+    path = ["/usr/bin", "/bin"]
+    home = cuda_home()
+    if home is not None:
+        path.insert(0, str(home / "bin"))
+        env["CUDA_HOME"] = str(home)
+    # load_inline runs `ninja`: older pip wheels keep it in the package, newer ones in the venv's scripts
+    ninja = [str(Path(link, "ninja", "data", "bin")) for link in links if Path(link, "ninja", "data", "bin").is_dir()]
+    scripts = _scripts_directory(links_root)
+    env["PATH"] = os.pathsep.join([*ninja, *path, *scripts])
+    if gpu:
+        env |= {name: os.environ[name] for name in CUDA_VARIABLES if name in os.environ}
+    return SandboxPython(executable=executable, read_only=(*read_only, *scripts), env=env)
+
+
+def _scripts_directory(links_root: Path) -> list[str]:
+    """This environment's scripts directory as the sandbox sees it (bound, or linked where the workspace
+    mount would hide it), or nothing where the sandbox user cannot reach it."""
+    scripts = Path(sys.prefix, "bin")
+    if not _reachable(scripts):
+        return []
+    if scripts.is_relative_to(INSIDE_WORKDIR):
+        link = links_root / "bin"
+        link.symlink_to(scripts)
+        return [str(link)]
+    return [str(scripts)]
