@@ -5,8 +5,8 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian toolchains the backends run for real.
 APT_PACKAGES := iverilog yosys verilator bubblewrap g++ gcc make binutils \
-	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy arm-none-eabi-gcc qemu-system-arm
+	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm tesseract-ocr ghdl git
+TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy arm-none-eabi-gcc qemu-system-arm tesseract ghdl git
 
 .PHONY: setup toolchains demo test lint bench bench-gpu clean-data
 
@@ -22,7 +22,7 @@ toolchains:
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[hf,analyst,gpu,dev]'
+	$(VENV)/bin/pip install -q -e '.[hf,analyst,gpu,bench,dev]'
 	touch $(STAMP)
 
 demo: setup
@@ -38,6 +38,9 @@ bench: setup
 	$(PY) bench/verilog_pool.py
 	$(PY) bench/asm.py
 	$(PY) bench/embedded.py
+	$(PY) bench/ocr.py
+	$(PY) bench/dedup.py
+	$(PY) bench/curation_quality.py
 	$(PY) bench/synthesis_yield.py --per-scenario 1 --perturbations 0 --mutation-check
 
 # Needs a CUDA GPU: our CUDA-event timer against triton.testing.do_bench, speedups over eager and torch.compile.

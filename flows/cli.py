@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from flows.settings import configure
+from literature.command import add_parser as add_literature_parser
 from schemas.store import ArtifactStore
 from synthesis.command import add_parser as add_synthesis_parser
 
@@ -40,6 +41,23 @@ def _parser() -> argparse.ArgumentParser:
     ecot.add_argument("--run-id")
     ecot.add_argument("--force", action="store_true")
 
+    curate = sub.add_parser("curate", help="curation: sources, repo recall, licenses, PII/secrets, dedup, refinement")
+    curate.add_argument("--source", action="append", default=[], metavar="SPEC",
+                        help="debian:PKG, pypi:DIST, dir:PATH, git:PATH, tar:PATH or parquet:PATH (repeatable; "
+                             "default: the embedded demo corpus)")
+    curate.add_argument("--max-files", type=int, default=40,
+                        help="files per repository, a deterministic sample (0: all)")
+    curate.add_argument("--allow", nargs="+", default=["permissive"],
+                        choices=["permissive", "weak_copyleft", "copyleft", "unknown"], help="license classes kept")
+    curate.add_argument("--against", nargs="+", default=[],
+                        help="runs whose seed tasks / literature snippets to dedup against")
+    curate.add_argument("--redact-authors", action="store_true", help="also redact author names in file headers")
+    curate.add_argument("--stage", choices=["recall", "licenses", "secrets", "dedup", "refine"],
+                        help="run this one stage alone on --from-run")
+    curate.add_argument("--from-run", help="the earlier stage's run a single --stage reads")
+    curate.add_argument("--force", action="store_true")
+
+    add_literature_parser(sub)
     add_synthesis_parser(sub)
 
     summary = sub.add_parser("summary", help="print the DuckDB summary of an ECoT run")
@@ -121,6 +139,22 @@ def main(argv: list[str] | None = None) -> int:
         from flows.seed_tasks import seed_tasks_flow
 
         run_id = seed_tasks_flow(args.domains, args.per_family, args.seed, args.run_id, root, args.force)
+    elif args.command == "curate":
+        from flows.curation import curation_flow, print_ledger_summary, stage_alone
+
+        if args.stage:
+            if not args.from_run:
+                raise SystemExit("--stage needs --from-run (see `forge runs`)")
+            run_id = stage_alone(args.stage, args.from_run, args.allow, args.against, args.redact_authors, root,
+                                 args.force)
+        else:
+            run_id = curation_flow(args.source or None, args.max_files or None, args.allow, args.against,
+                                   args.redact_authors, root, args.force)
+            print_ledger_summary(store, run_id)
+    elif args.command == "literature":
+        from flows.literature import run_from_args
+
+        run_id = run_from_args(args, root)
     elif args.command == "synthesis":
         from flows.synthesis import synthesis_flow
         from synthesis.command import flow_kwargs

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.curation import curation_flow
 from flows.ecot_rollouts import ecot_rollouts_flow
+from flows.literature import literature_flow
 from flows.report import catalog_section, markdown_table, publish
 from flows.seed_tasks import seed_tasks_flow
 from flows.summary import summary
@@ -16,8 +18,12 @@ from schemas.store import ArtifactStore
 def demo_flow(
     per_family: int | None = None, max_turns: int = 4, seed: int = 0, data_root: str | None = None
 ) -> str:
-    """Seed tasks of every domain, then ECoT rollouts with the perturb policy, then seed synthesis from the
-    scenario catalog and the bundled sample sources, as subflows; returns the rollout run id.
+    """The embedded-defaults pipeline as subflows; returns the rollout run id.
+
+    Seed tasks of every domain, verified; ECoT rollouts with the perturb policy; the bundled technical
+    literature (pages, verified snippets, tables); curation of the machine's installed packages (recall,
+    licenses, secrets, dedup against the seeds and the literature, refinement); seed synthesis from the
+    scenario catalog, the curated files and the bundled sample sources.
 
     Args:
         per_family: Seed designs per family (default: each domain's own).
@@ -27,7 +33,10 @@ def demo_flow(
     """
     tasks_run = seed_tasks_flow(per_family=per_family, seed=seed, data_root=data_root)
     run_id = ecot_rollouts_flow(tasks_run, max_turns=max_turns, seed=seed, data_root=data_root)
-    stage_runs = [tasks_run, run_id, demo_synthesis(seed=seed, data_root=data_root)]
+    literature_run = literature_flow(data_root=data_root)
+    curation_run = curation_flow(against=[tasks_run, literature_run], data_root=data_root)
+    synthesis_run = demo_synthesis(seed=seed, sources_run=curation_run, data_root=data_root)
+    stage_runs = [tasks_run, run_id, literature_run, curation_run, synthesis_run]
     store = ArtifactStore(data_root)
     tables = summary(store, run_id)
     sections = [f"### {title}\n\n{markdown_table(columns, rows)}" for title, (columns, rows) in tables.items()]

@@ -53,7 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[ArtifactStore, str]:
 
 
 def dedup_rows(store: ArtifactStore, run_id: str) -> None:
-    """A hand-written `dedup` table (the stage has not landed): 2 sources, clusters of 3, 1 and 2."""
+    """A minimal `dedup` table (the columns the views read): 2 sources, clusters of 3, 1 and 2."""
     store.write(
         "dedup",
         run_id,
