@@ -22,7 +22,7 @@ from curation.records import CURATED_TABLE, DEDUPED_TABLE, LICENSED_TABLE, RECAL
 from curation.tables import decisions, ledger, read_files, reference_documents, repositories, shard_paths, write_files
 from flows.lineage import record_run
 from flows.report import publish_counts
-from flows.runtime import with_cache
+from flows.runtime import shutdown_pools, with_cache
 from schemas.record import content_id
 from schemas.store import ArtifactStore
 
@@ -107,6 +107,7 @@ def dedup_stage(from_run: str, against: list[str], minhash: dict, run_id: str, d
 
     store = ArtifactStore(data_root)
     ensure_ray()
+    shutdown_pools()  # Ray Data's tasks need the CPUs that idle execution actors hold (else they wait forever)
     config = DedupConfig(minhash=MinHashConfig(**minhash))
     outcome = run_dedup(shard_paths(store, INPUT["dedup"], from_run), store.fs,
                         reference_documents(store, against), config)

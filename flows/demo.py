@@ -23,7 +23,7 @@ def demo_flow(
     Seed tasks of every domain, verified; ECoT rollouts with the perturb policy; the bundled technical
     literature (pages, verified snippets, tables); curation of the machine's installed packages (recall,
     licenses, secrets, dedup against the seeds and the literature, refinement); seed synthesis from the
-    scenario catalog, the curated files and the bundled sample sources.
+    scenario catalog, the literature snippets and the bundled sample sources (repository files).
 
     Args:
         per_family: Seed designs per family (default: each domain's own).
@@ -35,7 +35,7 @@ def demo_flow(
     run_id = ecot_rollouts_flow(tasks_run, max_turns=max_turns, seed=seed, data_root=data_root)
     literature_run = literature_flow(data_root=data_root)
     curation_run = curation_flow(against=[tasks_run, literature_run], data_root=data_root)
-    synthesis_run = demo_synthesis(seed=seed, sources_run=curation_run, data_root=data_root)
+    synthesis_run = demo_synthesis(seed=seed, sources_run=literature_run, data_root=data_root)
     stage_runs = [tasks_run, run_id, literature_run, curation_run, synthesis_run]
     store = ArtifactStore(data_root)
     tables = summary(store, run_id)

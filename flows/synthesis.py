@@ -170,7 +170,7 @@ def synthesis_flow(
 
 def demo_synthesis(seed: int = 0, sources_run: str | None = None, data_root: str | None = None) -> str:
     """The synthesis flow at the demo's size, on the bundled samples (see `DEMO_OPTIONS`) and the rows of
-    `sources_run` (the demo's curation run)."""
+    `sources_run` (the demo's literature run)."""
     return synthesis_flow(**DEMO_OPTIONS, sources_run=sources_run, sources_dir=str(SAMPLE_SOURCES),
                           benchmarks=SAMPLE_BENCHMARKS, seed=seed,
                           data_root=data_root)
