@@ -151,7 +151,16 @@ def _stage_flow(stage: str, work: task, key_inputs: tuple, args: tuple, data_roo
 @flow(name="curation_sources")
 def curation_sources_flow(specs: list[str] | None = None, max_files: int | None = DEMO_MAX_FILES,
                           run_id: str | None = None, data_root: str | None = None, force: bool = False) -> str:
-    """Ingest sources (default: the embedded demo corpus); returns the run id."""
+    """Ingest sources (default: the embedded demo corpus); returns the run id.
+
+    Args:
+        specs: Source specs (`debian:yosys`, `pypi:triton`, `dir:PATH`, `git:PATH`, `tar:PATH`,
+            `parquet:PATH`); default: the embedded demo corpus (installed packages as repositories).
+        max_files: Files per repository at most (a deterministic sample); None: all.
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the stage even if this exact run is in the cache.
+    """
     specs = specs or embedded_specs(demo=True)
     return _stage_flow("sources", ingest_sources, (sorted(specs), max_files), (sorted(specs), max_files), data_root,
                        force, run_id)
@@ -160,14 +169,29 @@ def curation_sources_flow(specs: list[str] | None = None, max_files: int | None 
 @flow(name="curation_recall")
 def curation_recall_flow(from_run: str, run_id: str | None = None, data_root: str | None = None,
                          force: bool = False) -> str:
-    """Repo recall (rules, classifier, expansion) over the files of `from_run`."""
+    """Repo recall (rules, classifier, expansion) over the files of `from_run`.
+
+    Args:
+        from_run: The earlier stage's run whose files this stage reads (see `forge runs`).
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the stage even if this exact run is in the cache.
+    """
     return _stage_flow("recall", recall_stage, (from_run, recall.RecallConfig()), (from_run,), data_root, force, run_id)
 
 
 @flow(name="curation_licenses")
 def curation_licenses_flow(from_run: str, allow: list[str] | None = None, run_id: str | None = None,
                            data_root: str | None = None, force: bool = False) -> str:
-    """License detection and policy (default: permissive only) over the files of `from_run`."""
+    """License detection and policy (default: permissive only) over the files of `from_run`.
+
+    Args:
+        from_run: The earlier stage's run whose files this stage reads (see `forge runs`).
+        allow: License classes kept (permissive, weak_copyleft, copyleft, unknown; default: permissive).
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the stage even if this exact run is in the cache.
+    """
     allow = sorted(allow or licenses.LicensePolicy().allow)
     return _stage_flow("licenses", license_stage, (from_run, allow), (from_run, allow), data_root, force, run_id)
 
@@ -175,7 +199,15 @@ def curation_licenses_flow(from_run: str, allow: list[str] | None = None, run_id
 @flow(name="curation_secrets")
 def curation_secrets_flow(from_run: str, redact_authors: bool = False, run_id: str | None = None,
                           data_root: str | None = None, force: bool = False) -> str:
-    """PII and secrets redaction over the files of `from_run`."""
+    """PII and secrets redaction over the files of `from_run`.
+
+    Args:
+        from_run: The earlier stage's run whose files this stage reads (see `forge runs`).
+        redact_authors: Also redact author and holder names in file headers.
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the stage even if this exact run is in the cache.
+    """
     return _stage_flow("secrets", secrets_stage, (from_run, redact_authors, secrets.SecretsConfig()),
                        (from_run, redact_authors), data_root, force, run_id)
 
@@ -183,8 +215,16 @@ def curation_secrets_flow(from_run: str, redact_authors: bool = False, run_id: s
 @flow(name="curation_dedup")
 def curation_dedup_flow(from_run: str, against: list[str] | None = None, minhash: dict | None = None,
                         run_id: str | None = None, data_root: str | None = None, force: bool = False) -> str:
-    """Exact, near-duplicate, fork and cross-source dedup (Ray Data) of the files of `from_run`;
-    `against`: runs whose seed tasks / literature snippets are the cross-source references."""
+    """Exact, near-duplicate, fork and cross-source dedup (Ray Data) of the files of `from_run`.
+
+    Args:
+        from_run: The earlier stage's run whose files this stage reads (see `forge runs`).
+        against: Runs whose seed tasks / literature snippets are the cross-source references.
+        minhash: MinHash settings (shingle size, permutations, bands, rows; see docs/curation.md).
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the stage even if this exact run is in the cache.
+    """
     against, minhash = sorted(against or []), minhash or dataclasses.asdict(MinHashConfig())
     return _stage_flow("dedup", dedup_stage, (from_run, against, sorted(minhash.items())),
                        (from_run, against, minhash), data_root, force, run_id)
@@ -193,7 +233,14 @@ def curation_dedup_flow(from_run: str, against: list[str] | None = None, minhash
 @flow(name="curation_refine")
 def curation_refine_flow(from_run: str, run_id: str | None = None, data_root: str | None = None,
                          force: bool = False) -> str:
-    """Formatting normalization verified by the real front ends over the files of `from_run`."""
+    """Formatting normalization verified by the real front ends over the files of `from_run`.
+
+    Args:
+        from_run: The earlier stage's run whose files this stage reads (see `forge runs`).
+        run_id: This run's id; default: derived from the inputs, so a rerun lands in the same partition.
+        data_root: Data root (default: $FORGE_DATA or ./data).
+        force: Redo the stage even if this exact run is in the cache.
+    """
     return _stage_flow("refine", refine_stage, (from_run,), (from_run,), data_root, force, run_id)
 
 
