@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 
+from flows.options import key_values
 from flows.settings import configure
 from literature.command import add_parser as add_literature_parser
 from schemas.store import ArtifactStore
@@ -81,19 +81,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(pairs: list[str]) -> dict[str, object]:
-    options: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--policy-option {pair!r}: expected KEY=VALUE")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -163,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from flows.ecot_rollouts import ecot_rollouts_flow
 
+        options = key_values(args.policy_option, "--policy-option")
         run_id = ecot_rollouts_flow(
-            args.from_run, args.policy, _options(args.policy_option), args.max_turns, args.seed, args.run_id, root,
-            args.force,
+            args.from_run, args.policy, options, args.max_turns, args.seed, args.run_id, root, args.force
         )
         print_summary(store, run_id)
     print(f"run id: {run_id}")

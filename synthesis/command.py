@@ -4,9 +4,9 @@ Prefect is configured (flows/cli.py imports flows only after `configure`)."""
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from flows.options import key_values
 from synthesis.generate import GENERATORS, TEMPLATE
 from synthesis.importers import FORMATS
 
@@ -39,29 +39,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     return parser
 
 
-def _pairs(values: list[str], flag: str) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for pair in values:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"{flag} {pair!r}: expected KEY=VALUE")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
-
-
 def flow_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """`synthesis_flow` keyword arguments from parsed `forge synthesis` arguments."""
     return {
         "domains": args.domains, "scenarios_per_domain": args.scenarios, "per_scenario": args.per_scenario or None,
         "perturbations": args.perturbations,
         "migrate": not args.no_migrate, "generator": args.generator,
-        "generator_options": _pairs(args.generator_option, "--generator-option"), "answerer": args.answerer,
-        "answerer_options": _pairs(args.answerer_option, "--answerer-option"), "qa": not args.no_qa,
+        "generator_options": key_values(args.generator_option, "--generator-option"), "answerer": args.answerer,
+        "answerer_options": key_values(args.answerer_option, "--answerer-option"), "qa": not args.no_qa,
         "mutation_check": not args.no_mutation_check, "sources_run": args.from_run,
         "sources_table": args.sources_table, "sources_dir": args.sources_dir,
-        "benchmarks": {k: str(v) for k, v in _pairs(args.benchmark, "--benchmark").items()}, "seed": args.seed,
+        "benchmarks": {k: str(v) for k, v in key_values(args.benchmark, "--benchmark").items()}, "seed": args.seed,
         "run_id": args.run_id, "force": args.force,
     }  # fmt: skip
