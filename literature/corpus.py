@@ -119,8 +119,10 @@ def scan(pdf_bytes: bytes, dpi: int = SCAN_DPI, seed: int = 0) -> list[Image.Ima
 
 
 def image_pdf(images: list[Image.Image], dpi: int) -> bytes:
+    """Image-only PDF, byte-identical across builds (no dates), so reruns hit the stage cache."""
     buffer = io.BytesIO()
-    images[0].save(buffer, format="PDF", save_all=True, append_images=images[1:], resolution=float(dpi))
+    images[0].save(buffer, format="PDF", save_all=True, append_images=images[1:], resolution=float(dpi),
+                   creationDate=None, modDate=None)
     return buffer.getvalue()
 
 
