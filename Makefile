@@ -5,8 +5,8 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian toolchains the backends run for real.
 APT_PACKAGES := iverilog yosys verilator bubblewrap g++ gcc make binutils \
-	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm tesseract-ocr ghdl git
-TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy arm-none-eabi-gcc qemu-system-arm tesseract ghdl git
+	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm tesseract-ocr ghdl git python3.11
+TOOLS := iverilog vvp yosys verilator bwrap g++ gcc make as nm addr2line objcopy arm-none-eabi-gcc qemu-system-arm tesseract ghdl git python3.11
 
 .PHONY: setup toolchains demo test lint bench bench-gpu clean-data
 

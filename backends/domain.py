@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 _PACKAGES: dict[str, str] = {
     "asm": "backends.asm.domain",
+    "cad": "backends.cad.domain",
     "embedded": "backends.embedded.domain",
     "gpu": "backends.gpu.domain",
     "verilog": "backends.verilog.domain",

@@ -4,8 +4,8 @@ The sandbox runs commands as `nobody`, inside bubblewrap where it can (only /usr
 at /work and the paths given as `read_only` exist there). Three things stand in the way of simply
 running `sys.executable` there, and this module works around each:
 
-- the worker's interpreter may live where `nobody` cannot go (pyenv under /root, mode 700): then the
-  system interpreter of the same major.minor version runs instead (same ABI, so the same packages);
+- the worker's interpreter may live where `nobody` cannot go (`backends.sandbox_python` picks one
+  that it can run);
 - the packages (a venv) may live under /work, which inside bubblewrap is the workspace mount: a
   read-only bind there is hidden by it. So each site-packages directory is linked from inside the
   workspace and the link is what is bound and put on PYTHONPATH: bubblewrap resolves the link on the
@@ -20,14 +20,12 @@ running `sys.executable` there, and this module works around each:
 from __future__ import annotations
 
 import os
-import site
-import stat
 import sys
-import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from backends.sandbox import INSIDE_WORKDIR, SandboxUnavailable, Workspace
+from backends.sandbox import INSIDE_WORKDIR, Workspace
+from backends.sandbox_python import interpreter, prefix_binds, reachable, site_directories
 
 # Variables the CUDA driver, PyTorch and Triton read; none of them is a secret.
 CUDA_VARIABLES = (
@@ -47,43 +45,6 @@ class SandboxPython:
     env: dict[str, str]
 
 
-def _reachable(path: Path) -> bool:
-    """Whether an unprivileged user can reach and execute/read `path` (we run it as nobody when root)."""
-    if os.geteuid() != 0:
-        return os.access(path, os.R_OK)
-    try:
-        return all(p.stat().st_mode & stat.S_IXOTH for p in (*reversed(path.parents), path) if p.is_dir()) and bool(
-            path.stat().st_mode & (stat.S_IROTH | stat.S_IXOTH)
-        )
-    except OSError:
-        return False
-
-
-def interpreter() -> tuple[str, str]:
-    """(executable, its installation prefix) that `nobody` can run, with this process's Python version."""
-    real = Path(sys.executable).resolve()
-    if _reachable(real) and not real.is_relative_to(INSIDE_WORKDIR):
-        return str(real), str(real.parent.parent)
-    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
-    if system.exists():
-        return str(system), "/usr"
-    raise SandboxUnavailable(
-        f"the sandbox user cannot run {real} and there is no {system}: install the project's Python where "
-        "an unprivileged user can read it"
-    )
-
-
-def site_directories() -> list[Path]:
-    """This process's package directories (the venv's first), which the runner needs for torch and triton."""
-    paths = sysconfig.get_paths()
-    found = [Path(paths["purelib"]), Path(paths["platlib"]), *map(Path, site.getsitepackages())]
-    unique = []
-    for path in found:
-        if path.is_dir() and path not in unique:
-            unique.append(path)
-    return unique
-
-
 def cuda_home() -> Path | None:
     home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH") or "/usr/local/cuda"
     return Path(home) if Path(home).is_dir() else None
@@ -96,12 +57,12 @@ def prepare(ws: Workspace, gpu: bool) -> SandboxPython:
     links_root.mkdir()
     links = []
     for index, directory in enumerate(site_directories()):
-        if not _reachable(directory):
+        if not reachable(directory):
             continue
         link = links_root / str(index)
         link.symlink_to(directory)
         links.append(str(link))
-    read_only = tuple(links) if prefix == "/usr" else (prefix, *links)
+    read_only = (*prefix_binds(prefix), *links)
     env = {"PYTHONPATH": os.pathsep.join(links), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
     path = ["/usr/bin", "/bin"]
     home = cuda_home()
@@ -121,7 +82,7 @@ def _scripts_directory(links_root: Path) -> list[str]:
     """This environment's scripts directory as the sandbox sees it (bound, or linked where the workspace
     mount would hide it), or nothing where the sandbox user cannot reach it."""
     scripts = Path(sys.prefix, "bin")
-    if not _reachable(scripts):
+    if not reachable(scripts):
         return []
     if scripts.is_relative_to(INSIDE_WORKDIR):
         link = links_root / "bin"
