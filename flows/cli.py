@@ -12,6 +12,7 @@ from flows.settings import configure
 from literature.command import add_parser as add_literature_parser
 from schemas.store import ArtifactStore
 from synthesis.command import add_parser as add_synthesis_parser
+from training.command import add_parsers as add_training_parsers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=["jsonl", "parquet"])
     export.add_argument("--out", required=True, help="output file")
     export.add_argument("--solved-only", action="store_true", help="only trajectories whose verdict is PASS")
+
+    add_training_parsers(sub)
 
     server = sub.add_parser("server", help="Prefect UI on 127.0.0.1 and a process worker (what `make server` runs)")
     server.add_argument("--port", type=int, default=4200)
@@ -147,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         from synthesis.command import flow_kwargs
 
         run_id = synthesis_flow(**flow_kwargs(args), data_root=root)
+    elif args.command in ("train-icwm", "train-sft", "icwm-rollouts"):
+        from training.command import run
+
+        run_id = run(args, root)
+        if args.command == "icwm-rollouts":
+            print_summary(store, run_id)
     else:
         from flows.ecot_rollouts import ecot_rollouts_flow
 

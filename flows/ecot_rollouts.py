@@ -12,8 +12,9 @@ from flows.runtime import execute_batch, with_cache
 from schemas.artifacts import Task, Turn
 from schemas.record import content_id
 from schemas.store import ArtifactStore
-from tasks.ecot import RolloutConfig, rollout
+from tasks.ecot import RolloutConfig, RunBatch, rollout
 from tasks.policies import make_policy
+from tasks.policies.base import Policy
 
 FLOW = "ecot_rollouts"
 
@@ -22,30 +23,36 @@ def ecot_run_id(tasks_run: str, policy: str, options: dict, max_turns: int, seed
     return f"ecot-{content_id(tasks_run, policy, sorted(options.items()), max_turns, seed)}"
 
 
+def roll_out_stored(
+    store: ArtifactStore, run_id: str, flow_name: str, tasks: list[Task], policy: Policy, run_batch: RunBatch,
+    max_turns: int,
+) -> dict[str, int]:
+    """Roll `tasks` out, storing turns as they come (with progress) and trajectories at the end; the counts.
+    Shared by every flow that rolls out, whatever answers the candidates (real backends, the ICWM)."""
+    with RolloutProgress(f"{flow_name.replace('_', '-')}-progress", len(tasks), max_turns) as progress:
+
+        def sink(turns: list[Turn]) -> None:
+            store.write_records(turns, run_id)
+            progress.update(turns)
+
+        trajectories, report = rollout(tasks, policy, run_batch, RolloutConfig(max_turns=max_turns), sink=sink)
+    if trajectories:
+        store.write_records(trajectories, run_id)
+    return {
+        "tasks": report.tasks,
+        "turns": report.turns,
+        **{f"turns {k}": v for k, v in sorted(report.turns_by_outcome.items())},
+        **{f"verdict {k}": v for k, v in sorted(report.verdicts.items())},
+    }
+
+
 @task(cache_policy=INPUTS, persist_result=True)
 def run_rollouts(
     tasks_run: str, policy: str, options: dict, max_turns: int, seed: int, run_id: str, data_root: str
 ) -> dict:
     store = ArtifactStore(data_root)
     tasks = store.read_records(Task, tasks_run)
-
-    with RolloutProgress(f"{FLOW.replace('_', '-')}-progress", len(tasks), max_turns) as progress:
-
-        def sink(turns: list[Turn]) -> None:
-            store.write_records(turns, run_id)
-            progress.update(turns)
-
-        trajectories, report = rollout(
-            tasks, make_policy(policy, seed, **options), execute_batch, RolloutConfig(max_turns=max_turns), sink=sink
-        )
-    if trajectories:
-        store.write_records(trajectories, run_id)
-    counts = {
-        "tasks": report.tasks,
-        "turns": report.turns,
-        **{f"turns {k}": v for k, v in sorted(report.turns_by_outcome.items())},
-        **{f"verdict {k}": v for k, v in sorted(report.verdicts.items())},
-    }
+    counts = roll_out_stored(store, run_id, FLOW, tasks, make_policy(policy, seed, **options), execute_batch, max_turns)
     parameters = {"tasks_run": tasks_run, "policy": policy, "policy_options": options, "max_turns": max_turns,
                   "seed": seed}
     record_run(store, run_id, FLOW, parameters, [tasks_run], counts)

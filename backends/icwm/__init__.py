@@ -1,0 +1,1 @@
+"""The ICWM (implicit code world model) as a backend: predicts what a real toolchain would return."""

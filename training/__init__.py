@@ -1,0 +1,1 @@
+"""ICWM and SFT training: datasets from real turns, tokenizer, model, one launcher, evaluation."""
