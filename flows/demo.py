@@ -40,7 +40,7 @@ def demo_flow(
     literature_run = literature_flow(data_root=data_root)
     curation_run = curation_flow(against=[tasks_run, literature_run], data_root=data_root)
     synthesis_run = demo_synthesis(seed=seed, sources_run=literature_run, data_root=data_root)
-    icwm_run = icwm_train_flow([run_id], reference="diff", eval_max_new_tokens=32, seed=seed, data_root=data_root)
+    icwm_run = icwm_train_flow([run_id], eval_max_new_tokens=32, seed=seed, data_root=data_root)
     amplified_run = icwm_rollouts_flow(tasks_run, icwm_run, mode="icwm", audit_rate=0.25, max_turns=2,
                                        max_new_tokens=32, tasks_per_domain=4, seed=seed, data_root=data_root)
     stage_runs = [tasks_run, run_id, literature_run, curation_run, synthesis_run, icwm_run, amplified_run]

@@ -122,7 +122,7 @@ def icwm_train_flow(
     test_fraction: float = 0.2,
     max_test_turns: int = 2000,
     seed: int = 0,
-    reference: str = "none",
+    reference: str = "diff",
     eval_max_new_tokens: int = 192,
     data_root: str | None = None,
     force: bool = False,
@@ -136,8 +136,9 @@ def icwm_train_flow(
         test_fraction: Share of each domain's tasks held out for evaluation.
         max_test_turns: Held-out turns per domain at most (the seed paper's 2,000).
         seed: Seed of the task split.
-        reference: `none` (environment + candidate, the issue's contract) or `diff` (also the candidate's
-            diff against the task's golden reference; see backends/icwm/codec.py).
+        reference: `diff` (environment + candidate + the candidate's diff against the task's golden
+            reference) or `none` (environment + candidate only; near chance on the demo's turns, see
+            docs/training.md).
         eval_max_new_tokens: Tokens generated per held-out turn (label, metrics, diagnostic).
         data_root: Data root (default: $FORGE_DATA or ./data).
         force: Rebuild the dataset and re-evaluate even if cached.

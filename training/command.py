@@ -14,8 +14,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train_icwm.add_argument("--config", help="training TOML (default: training/configs/icwm-tiny.toml)")
     train_icwm.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                             help="configuration override, e.g. optim.steps=700 (repeatable)")  # fmt: skip
-    train_icwm.add_argument("--reference", choices=["none", "diff"], default="none",
-                            help="also show the model the candidate's diff against the golden reference")  # fmt: skip
+    train_icwm.add_argument("--reference", choices=["diff", "none"], default="diff",
+                            help="show the model the diff against the golden reference (none: do not)")  # fmt: skip
     train_icwm.add_argument("--force", action="store_true", help="redo even if cached")
 
     train_sft = sub.add_parser("train-sft", help="SFT a policy on ECoT trajectories, then pass@1 on held-out tasks")

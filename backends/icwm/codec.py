@@ -7,10 +7,11 @@ drifted, the model would be asked questions it was never trained on.
 Prompt: the execution environment — domain, family and parameters, the toolchain and its versions,
 the task's environment knobs, its instruction and interface — then the candidate code and, with
 `reference="diff"`, the candidate's unified diff against the task's golden reference (line numbers
-in the hunk headers), ending with `RESULT_HEADER`. The diff is an option, not the default: the
-issue's contract is environment + candidate, and the diff only exists where a task has a golden
-reference (seed tasks do; the amplification flow rolls out on seed tasks). Measured on the demo's
-turns, it is the difference between a model near chance and a useful one (docs/training.md).
+in the hunk headers), ending with `RESULT_HEADER`. The training flow asks for the diff by default:
+measured on the demo's turns, it is the difference between a model near chance and a useful one
+(docs/training.md); every task carries its golden reference (seed tasks, synthesized and imported
+ones alike). `reference="none"` (environment + candidate only) stays for comparison, and is what a
+checkpoint without codec metadata gets.
 Target: one label token (`<|PASS|>`, `<|TEST_FAILURE|>`...; a single token per
 outcome, so the label distribution is one softmax at one position and its probability is the
 prediction's confidence), a `metrics:` line with the backend's first `max_metrics` metrics, the
