@@ -21,9 +21,8 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import INPUTS
 
-from flows.lineage import record_run
 from flows.report import publish_counts
-from flows.runtime import with_cache
+from flows.runtime import record_once, with_cache
 from literature.corpus import build_corpus
 from literature.engines import DEFAULT_ENGINE
 from literature.ingest import IngestOptions, ingest_document
@@ -80,12 +79,6 @@ def ingest(source: str, sha256: str, options: dict, run_id: str, data_root: str)
     return dict(counts)
 
 
-@task(cache_policy=INPUTS, persist_result=True)
-def record(run_id: str, parameters: dict, parents: list[str], counts: dict, data_root: str) -> None:
-    """The run's lineage row, once per distinct outcome (cached: a rerun adds no second row)."""
-    record_run(ArtifactStore(data_root), run_id, FLOW, parameters, parents, counts)
-
-
 @flow(name=FLOW)
 def literature_flow(
     sources: list[str] | None = None,
@@ -125,7 +118,7 @@ def literature_flow(
     counts: dict[str, object] = dict(sorted(totals.items()))
     counts["snippet verification rate"] = round(verified / max(verified + rejected, 1), 3)
     params = {"sources": sources, "from_run": from_run, **options}
-    with_cache(record, force)(run_id, params, [from_run] if from_run else [], counts, str(store.root))
+    with_cache(record_once, force)(run_id, FLOW, params, [from_run] if from_run else [], counts, str(store.root))
     publish_counts("literature", "Literature", counts, run_id, store)
     return run_id
 

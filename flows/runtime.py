@@ -13,11 +13,13 @@ from collections import defaultdict
 from typing import ParamSpec, TypeVar
 
 from prefect import Task, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import INPUTS, NO_CACHE
 
 from backends.pool import WorkerPool
+from flows.lineage import record_run
 from schemas.artifacts import ExecutionRequest, ExecutionResult
 from schemas.outcome import Outcome
+from schemas.store import ArtifactStore
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,6 +66,13 @@ def run_batch(requests: list[ExecutionRequest]) -> list[ExecutionResult]:
 
 
 execute_batch = task(name="execute_batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)(run_batch)
+
+
+@task(cache_policy=INPUTS, persist_result=True)
+def record_once(run_id: str, flow: str, parameters: dict, parents: list[str], counts: dict, data_root: str) -> None:
+    """The run's lineage row, once per distinct outcome: for flows whose last step runs in the flow body
+    (not inside a cached stage task), so that a rerun answered from the cache adds no second row."""
+    record_run(ArtifactStore(data_root), run_id, flow, parameters, parents, counts)
 
 
 def with_cache(stage: Task[P, R], force: bool) -> Task[P, R]:

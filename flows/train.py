@@ -30,7 +30,7 @@ from backends.icwm.codec import CodecConfig
 from flows.export import chat_samples
 from flows.lineage import record_run
 from flows.report import publish_counts
-from flows.runtime import execute_batch, shutdown_pools, with_cache
+from flows.runtime import execute_batch, record_once, shutdown_pools, with_cache
 from schemas.artifacts import Task, Turn
 from schemas.outcome import Outcome
 from schemas.record import content_id
@@ -156,8 +156,8 @@ def icwm_train_flow(
     scores = with_cache(evaluate_icwm, force)(summary["checkpoint"], dataset["path"], run_id, root,
                                               eval_max_new_tokens)
     counts = {**dataset["counts"], **_train_counts(summary), **scores}
-    record_run(store, run_id, "icwm_train", {"ecot_runs": ecot_runs, "config": train_config.to_dict()},
-               [dataset_run], counts)
+    with_cache(record_once, force)(run_id, "icwm_train", {"ecot_runs": ecot_runs, "config": train_config.to_dict()},
+                                   [dataset_run], counts, root)
     publish_counts("icwm-train", "ICWM training", counts, run_id, store)
     return run_id
 
@@ -242,8 +242,8 @@ def sft_train_flow(
     scores = with_cache(evaluate_sft, force)(summary["checkpoint"], dataset["held_out"], run_id, root,
                                              eval_max_new_tokens)
     counts = {**dataset["counts"], "jsonl": dataset["jsonl"], **_train_counts(summary), **scores}
-    record_run(store, run_id, "sft_train", {"ecot_runs": ecot_runs, "config": train_config.to_dict()},
-               [dataset_run], counts)
+    with_cache(record_once, force)(run_id, "sft_train", {"ecot_runs": ecot_runs, "config": train_config.to_dict()},
+                                   [dataset_run], counts, root)
     publish_counts("sft-train", "SFT training", counts, run_id, store)
     return run_id
 
@@ -270,6 +270,7 @@ def sft_eval_flow(
     held_out = sorted({e.task_id for e in store.read_records(SftExample, dataset_run) if e.split == "test"})
     run_id = f"sft-eval-{content_id(checkpoint, dataset_run, max_new_tokens)}"
     scores = with_cache(evaluate_sft, force)(checkpoint, held_out, run_id, str(store.root), max_new_tokens)
-    record_run(store, run_id, "sft_eval", {"checkpoint": checkpoint, "dataset_run": dataset_run}, [dataset_run], scores)
+    parameters = {"checkpoint": checkpoint, "dataset_run": dataset_run}
+    with_cache(record_once, force)(run_id, "sft_eval", parameters, [dataset_run], scores, str(store.root))
     publish_counts("sft-eval", "SFT pass@1", scores, run_id, store)
     return run_id

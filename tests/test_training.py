@@ -133,6 +133,22 @@ def test_icwm_backend_drives_a_rollout_with_audit(icwm: tuple[ArtifactStore, str
     assert int(dict(counts)["verilog audited"]) == len(audits)
 
 
+def test_rerun_with_same_inputs_writes_nothing(icwm: tuple[ArtifactStore, str, str]) -> None:
+    from flows.icwm import icwm_rollouts_flow
+    from flows.train import icwm_train_flow
+
+    store, run_id, ecot_run = icwm
+    tasks_run = store.runs(Task.TABLE)[0]
+    arguments = {"mode": "icwm", "audit_rate": 0.5, "max_turns": 1, "max_new_tokens": NEW_TOKENS,
+                 "tasks_per_domain": 2, "data_root": str(store.root)}  # fmt: skip
+    rollout_run = icwm_rollouts_flow(tasks_run, run_id, **arguments)
+    parts = sorted(Path(store.root).rglob("*.parquet"))
+    assert icwm_rollouts_flow(tasks_run, run_id, **arguments) == rollout_run
+    retrained = icwm_train_flow([ecot_run], overrides=TINY, eval_max_new_tokens=NEW_TOKENS, data_root=str(store.root))
+    assert retrained == run_id
+    assert sorted(Path(store.root).rglob("*.parquet")) == parts
+
+
 def test_hybrid_routes_low_confidence_to_the_real_backend(icwm: tuple[ArtifactStore, str, str]) -> None:
     from backends.domain import get_domain
     from backends.icwm.backend import HybridBackend, HybridConfig, IcwmBackend
