@@ -91,18 +91,20 @@ def test_icwm_training_writes_every_table(icwm: tuple[ArtifactStore, str, str]) 
 
 
 def test_relaunch_resumes_from_the_last_checkpoint(
-    icwm: tuple[ArtifactStore, str, str], caplog: pytest.LogCaptureFixture
+    icwm: tuple[ArtifactStore, str, str], caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     from training.launcher import launch
 
     store, run_id, _ = icwm
     (final,) = [c for c in runs(str(store.root), run_id) if c.status == "finished"]
     config = TrainConfig.from_dict(json.loads(final.config))
-    longer = config.with_overrides({"optim.steps": 10, "launch.save_every": 100})
+    # a copy of the job's directory, so the flow's own run (8 steps) stays as the other tests expect it
+    shutil.copytree(config.output, tmp_path / "job")
+    longer = config.with_overrides({"output_dir": str(tmp_path / "job"), "optim.steps": 10, "launch.save_every": 100})
     with caplog.at_level(logging.INFO, logger="training.trainer"):
         summary = launch(longer)
-    assert f"from {final.checkpoint} (step 8)" in caplog.text
-    assert summary["steps"] == 10 and ckpt.latest(config.output).step == 10
+    assert f"from {tmp_path / 'job' / Path(final.checkpoint).name} (step 8)" in caplog.text
+    assert summary["steps"] == 10 and ckpt.latest(longer.output).step == 10
     assert [c.step for c in runs(str(store.root), run_id)][-1] == 10
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="training.trainer"):
