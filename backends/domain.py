@@ -8,6 +8,7 @@ Verilog never pays for importing CadQuery or torch.
 from __future__ import annotations
 
 import importlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -33,6 +34,16 @@ class Domain:
     mutators: dict[str, Mutator]
     worker_resources: dict[str, float] = field(default_factory=lambda: {"num_cpus": 1})
     default_per_family: int = 2
+
+
+@dataclass
+class ImportReport:
+    """What a benchmark reader saw: problems seen, imported, and skipped by reason. One shape for a
+    domain's own reader (`backends/gpu/importer.py`) and the synthesis importers that wrap them."""
+
+    seen: int = 0
+    imported: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
 
 
 T = TypeVar("T")

@@ -14,10 +14,9 @@ from __future__ import annotations
 import ast
 import logging
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from backends.domain import ImportReport
 from backends.gpu.task import NotAKernelBenchProblem, make_task
 from schemas.artifacts import Task
 
@@ -28,15 +27,6 @@ KERNELBENCH_TOLERANCE = "0.01"
 _PROBLEM_FILE = re.compile(r"^(\d+)_(\w+)\.py$")
 _LEVEL_DIR = re.compile(r"^level(\d+)$")
 EAGER_SOLUTION = '\n\nclass ModelNew(Model):\n    """The reference itself, run eagerly by PyTorch."""\n'
-
-
-@dataclass
-class ImportReport:
-    """Files seen, imported, and skipped by reason."""
-
-    seen: int = 0
-    imported: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
 
 
 def _docstring(source: str) -> str:

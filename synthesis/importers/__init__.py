@@ -8,23 +8,13 @@ ones before they are stored: a benchmark's reference must pass its own testbench
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from backends.domain import ImportReport
 from schemas.artifacts import Task
 
 STAGE = "benchmark_import"
-
-
-@dataclass
-class ImportReport:
-    """Problems seen, imported, and skipped by reason."""
-
-    seen: int = 0
-    imported: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
 
 
 class ImporterUnavailable(RuntimeError):

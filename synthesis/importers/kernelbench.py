@@ -26,7 +26,4 @@ def import_kernelbench(path: Path) -> tuple[list[Task], ImportReport]:
         reader = importlib.import_module(READER)
     except ImportError as err:
         raise ImporterUnavailable(f"the {DOMAIN} domain's KernelBench reader cannot be imported: {err}") from err
-    tasks, theirs = reader.import_problems(path)
-    report = ImportReport(seen=theirs.seen, imported=theirs.imported)
-    report.skipped.update(theirs.skipped)
-    return tasks, report
+    return reader.import_problems(path)
