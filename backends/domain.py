@@ -8,13 +8,20 @@ Verilog never pays for importing CadQuery or torch.
 from __future__ import annotations
 
 import importlib
+import logging
+import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from backends import sandbox, workspace_files
 from backends.faults import Mutator
 from schemas.artifacts import ExecutionRequest, ExecutionResult, Task
+from schemas.outcome import Outcome
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,36 @@ class Domain:
     mutators: dict[str, Mutator]
     worker_resources: dict[str, float] = field(default_factory=lambda: {"num_cpus": 1})
     default_per_family: int = 2
+
+    def run(self, request: ExecutionRequest) -> ExecutionResult:
+        """`execute`, as workers call it: every result says what isolation held the candidate, and
+        nothing the candidate does ends as an exception.
+
+        - a workspace entry the worker refused to read (a planted link, FIFO, device) is the
+          candidate's doing: SANDBOX_VIOLATION;
+        - a sandbox that did not start, or cannot be had, is the infrastructure's: INFRA_ERROR;
+        - any other exception is a backend bug, reported as INFRA_ERROR with its traceback (the pool
+          retries it, then keeps it as the request's result: never a label, never a failed batch).
+        """
+        started = time.monotonic()
+
+        def broken(outcome: Outcome, diagnostic: str) -> ExecutionResult:
+            return ExecutionResult(
+                request_id=request.request_id, outcome=outcome, diagnostic=diagnostic,
+                duration_s=time.monotonic() - started,
+            )  # fmt: skip
+
+        try:
+            held_by = sandbox.describe()
+            result = self.execute(request)
+        except workspace_files.UnsafeWorkspaceFile as refused:
+            result = broken(Outcome.SANDBOX_VIOLATION, f"the worker refused a workspace entry: {refused.strerror}")
+        except (sandbox.SandboxFailure, sandbox.SandboxUnavailable) as failure:
+            return broken(Outcome.INFRA_ERROR, str(failure))
+        except Exception:  # noqa: BLE001 - a backend bug is reported as data, with its traceback
+            log.exception("%s backend raised on %s", self.name, request.request_id)
+            return broken(Outcome.INFRA_ERROR, traceback.format_exc(limit=8))
+        return result.model_copy(update={"isolation": held_by})
 
 
 @dataclass

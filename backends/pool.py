@@ -1,18 +1,28 @@
 """Ray worker pools: one pool of actors per domain, sized by the resources the domain asks for.
 
 `ray.init()` starts an embedded cluster locally; with `RAY_ADDRESS` set the same code joins a real
-one. `WorkerPool.map` returns results in submission order. An actor that dies mid-request (a crashed
-toolchain, a killed node) is replaced and the request retried once; if it fails again the request
-comes back as an INFRA_ERROR result — a request is never silently dropped.
+one. `WorkerPool.map` returns results in submission order. A request that comes back INFRA_ERROR (the
+sandbox or the backend broke, as the worker observed it: `Domain.run`) or whose actor died mid-request
+(a crashed toolchain, a killed node; the actor is replaced) is retried on its own, after an
+exponential backoff with jitter, up to `MAX_ATTEMPTS` executions counted in `attempts`; after that it
+stays INFRA_ERROR — a request is never silently dropped, and no other request is run again for it.
+
+The local cluster is started without the secrets of the driver's environment (API keys, tokens):
+execution workers never hold them, so no candidate path can lead to them. A cluster joined through
+`RAY_ADDRESS` has its own environment: start it without secrets too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import logging
 import os
-import traceback
+import random
+import re
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, WorkerCrashedError
@@ -24,18 +34,34 @@ from schemas.outcome import Outcome
 log = logging.getLogger(__name__)
 
 _ACTOR_LOST = (RayActorError, ActorDiedError, ActorUnavailableError, WorkerCrashedError)
-MAX_ATTEMPTS = 2  # the first run and one retry on a replaced actor
+MAX_ATTEMPTS = 3  # the first run and two retries
+RETRY_BACKOFF_S = 0.5  # before the second attempt; doubled for each later one, +-50% jitter
+# Variables that hold credentials by their name: the policy's process needs them, workers never do.
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
+
+
+@contextlib.contextmanager
+def _without_secrets() -> Iterator[None]:
+    """os.environ without credentials for the duration: the processes Ray starts inherit it."""
+    hidden = {name: value for name, value in os.environ.items() if SECRET_NAME.search(name)}
+    for name in hidden:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def ensure_ray() -> None:
     """Start (or join, with RAY_ADDRESS) Ray once per process; no dashboard, it costs memory."""
     if not ray.is_initialized():
-        ray.init(
-            address=os.environ.get("RAY_ADDRESS"),
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            log_to_driver=False,
-        )
+        with _without_secrets():
+            ray.init(
+                address=os.environ.get("RAY_ADDRESS"),
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
 
 
 def infra_error(request_id: str, diagnostic: str, attempts: int) -> ExecutionResult:
@@ -45,21 +71,27 @@ def infra_error(request_id: str, diagnostic: str, attempts: int) -> ExecutionRes
     )
 
 
+def _backoff(attempt: int) -> float:
+    """Seconds before execution `attempt + 1`: exponential, jittered so retries do not stampede."""
+    return RETRY_BACKOFF_S * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+
+
 @ray.remote(max_restarts=0)
 class ExecutionWorker:
-    """Runs requests of one domain; an exception in the backend becomes INFRA_ERROR, not a crash."""
+    """Runs requests of one domain through `Domain.run`: nothing a candidate does raises here."""
 
     def __init__(self, domain: str) -> None:
-        self._execute = get_domain(domain).execute
+        self._run = get_domain(domain).run
 
     def pid(self) -> int:
         return os.getpid()
 
+    def environment(self) -> dict[str, str]:
+        """This worker's environment (tests check that it holds no secret)."""
+        return dict(os.environ)
+
     def run(self, request: ExecutionRequest) -> ExecutionResult:
-        try:
-            return self._execute(request)
-        except Exception:  # noqa: BLE001 - a backend bug is reported as data, with its traceback
-            return infra_error(request.request_id, traceback.format_exc(limit=8), attempts=1)
+        return self._run(request)
 
 
 _RAY_RESOURCE = {"num_cpus": "CPU", "num_gpus": "GPU"}
@@ -112,14 +144,22 @@ class WorkerPool:
         """Run every request; results in submission order, each with its attempt count."""
         results: list[ExecutionResult | None] = [None] * len(requests)
         queue: deque[tuple[int, int]] = deque((index, 1) for index in range(len(requests)))
+        waiting: list[tuple[float, int, int]] = []  # (when, index, attempt): retries in their backoff
         free = deque(range(self.size))
         pending: dict[ray.ObjectRef, tuple[int, int, int]] = {}
-        while queue or pending:
+        while queue or pending or waiting:
+            while waiting and waiting[0][0] <= time.monotonic():
+                _, index, attempt = heapq.heappop(waiting)
+                queue.append((index, attempt))
             while queue and free:
                 index, attempt = queue.popleft()
                 slot = free.popleft()
                 pending[self.actors[slot].run.remote(requests[index])] = (index, attempt, slot)
-            done, _ = ray.wait(list(pending), num_returns=1)
+            until_retry = max(0.0, waiting[0][0] - time.monotonic()) if waiting else None
+            if not pending:
+                time.sleep(until_retry or 0.0)
+                continue
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=until_retry)
             for ref in done:
                 index, attempt, slot = pending.pop(ref)
                 try:
@@ -127,14 +167,14 @@ class WorkerPool:
                 except _ACTOR_LOST as err:
                     log.warning("worker %d of %s lost on attempt %d: %s", slot, self.domain, attempt, err)
                     self._replace(slot)
-                    free.append(slot)
-                    if attempt < MAX_ATTEMPTS:
-                        queue.appendleft((index, attempt + 1))
-                    else:
-                        results[index] = infra_error(requests[index].request_id, f"worker lost: {err}", attempt)
-                    continue
+                    result = infra_error(requests[index].request_id, f"worker lost: {err}", attempt)
                 free.append(slot)
-                results[index] = result.model_copy(update={"attempts": attempt})
+                result = result.model_copy(update={"attempts": attempt})
+                if result.outcome is Outcome.INFRA_ERROR and attempt < MAX_ATTEMPTS:
+                    log.info("%s: INFRA_ERROR on attempt %d, retrying", requests[index].request_id, attempt)
+                    heapq.heappush(waiting, (time.monotonic() + _backoff(attempt), index, attempt + 1))
+                else:
+                    results[index] = result
         return [r for r in results if r is not None]
 
     def shutdown(self) -> None:

@@ -1,19 +1,20 @@
-"""The sandbox every candidate runs in.
+"""The sandbox every candidate runs in (threat model: docs/threat-model.md).
 
-Each candidate gets a fresh temporary directory (`Sandbox.workspace()`); each command in it runs as a
-subprocess in a new session with:
-- a wall-clock timeout that SIGKILLs the whole process group (and, under bubblewrap, the pid
-  namespace with it), so a runaway simulation ends as TIMEOUT and the worker lives on;
+Each candidate gets a job (`workspace()`): a fresh directory, a uid of its own (`job_identity`), a
+cgroup with an aggregate memory and process cap (`job_cgroup`), and an isolation mode
+(`isolation`: bubblewrap, util-linux namespaces, or — only when asked for by name — none). Each
+command in it runs in a new session with:
+- a wall-clock timeout; at the end of every command, timed out or not, every process of the job is
+  killed (its cgroup, then its uid), so nothing a candidate starts outlives the command;
 - rlimits via `prlimit`: CPU seconds, address space, processes, file size, open files. stdout and
-  stderr go to files, so a candidate that prints forever hits the file-size limit, not our memory;
-- a scrubbed environment (PATH, HOME, LANG only);
-- when started as root, an unprivileged user (nobody), so the process limit really binds — the
-  kernel does not apply RLIMIT_NPROC to root;
-- isolation by bubblewrap where the kernel allows it: no network, own pid/ipc/uts namespaces,
-  read-only system directories, only the workspace writable. Where bubblewrap is missing or user
-  namespaces are disabled, the fallback runs the command directly with all of the above except the
-  namespaces (no network isolation): `FORGE_SANDBOX=none` forces it, `FORGE_SANDBOX=bwrap` makes its
-  absence an error instead.
+  stderr go to anonymous files the worker opened, so a candidate that prints forever hits the
+  file-size limit, not our memory, and has no path to swap them for a link;
+- a scrubbed environment (PATH, HOME, LANG, USER only, plus what the backend adds).
+
+The worker never follows what a candidate could have made: the workspace is read and written through
+a directory descriptor without following links (`workspace_files`), only regular files, size-capped,
+and nothing is written into it once a command has run there (`WorkspaceSealed`). The job directory
+above the workspace is root's and closed to others, so the workspace cannot be renamed away.
 """
 
 from __future__ import annotations
@@ -34,26 +35,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from backends import isolation, job_cgroup, job_identity, workspace_files
+from backends.isolation import INSIDE_WORKDIR, SANDBOX_ENV, SandboxUnavailable
 from schemas.outcome import Outcome
 
 log = logging.getLogger(__name__)
 
-SANDBOX_ENV = "FORGE_SANDBOX"
-NOBODY = 65534
+__all__ = ["INSIDE_WORKDIR", "SANDBOX_ENV", "SandboxUnavailable"]
+
 GiB = 1 << 30
 MiB = 1 << 20
-# Directories a tool may read inside bubblewrap; everything else is absent.
-SYSTEM_PATHS: tuple[str, ...] = ("/usr", "/etc")
-INSIDE_WORKDIR = "/work"
 
 
-class SandboxUnavailable(RuntimeError):
-    """The isolation asked for cannot be had on this machine."""
+class SandboxFailure(RuntimeError):
+    """The sandbox broke before the command started (the ready pipe stayed silent): the
+    infrastructure's failure, never the candidate's; the worker reports it as INFRA_ERROR."""
+
+
+class WorkspaceSealed(RuntimeError):
+    """A write into a workspace after a command ran there: a candidate may have planted anything in
+    it by then. Write every input before the first run, or use a fresh workspace."""
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Resource limits for one command. Defaults fit a Verilog compile + simulation with room to spare."""
+    """Resource limits for one command. Defaults fit a Verilog compile + simulation with room to spare.
+
+    `memory_bytes` caps the job's processes together (its cgroup; None: `address_space_bytes`), where
+    `address_space_bytes` caps each process alone; `processes` caps both the job's uid and its cgroup.
+    """
 
     wall_s: float = 30.0
     cpu_s: int = 60
@@ -61,6 +71,7 @@ class SandboxLimits:
     processes: int = 64
     file_size_bytes: int = 64 * MiB
     open_files: int = 256
+    memory_bytes: int | None = None
 
     def prlimit_args(self) -> list[str]:
         return [
@@ -73,10 +84,15 @@ class SandboxLimits:
             "--",
         ]
 
+    @property
+    def aggregate_memory_bytes(self) -> int:
+        return self.memory_bytes or self.address_space_bytes
+
 
 @dataclass(frozen=True)
 class SandboxRun:
-    """How one command ended. `signal` is set when a signal ended it (directly or via a shell)."""
+    """How one command ended. `signal` is set when a signal ended it (directly or via a shell);
+    `oom_killed` when the kernel's OOM killer ended a process of the job (its cgroup's counter)."""
 
     argv: tuple[str, ...]
     returncode: int
@@ -85,6 +101,8 @@ class SandboxRun:
     duration_s: float
     timed_out: bool
     signal: int | None = None
+    oom_killed: bool = False
+    isolation: str = ""
 
     @property
     def ok(self) -> bool:
@@ -94,7 +112,7 @@ class SandboxRun:
         """The outcome when a limit or a fatal signal ended the run, whatever the domain."""
         if self.timed_out or self.signal == signal.SIGXCPU:
             return Outcome.TIMEOUT
-        if self.signal == signal.SIGXFSZ:
+        if self.oom_killed or self.signal == signal.SIGXFSZ:
             return Outcome.RESOURCE_EXCEEDED
         if self.signal in (signal.SIGSEGV, signal.SIGBUS):
             return Outcome.MEMORY_FAULT
@@ -124,142 +142,176 @@ _children_lock = threading.Lock()
 def _become_subreaper() -> None:
     """Adopt orphaned descendants. bubblewrap's inner process outlives its parent by a moment and
     is re-parented; where the machine's init does not reap (containers, microVMs), each run would
-    leave a zombie owned by nobody, and zombies count against the process limit."""
+    leave a zombie, and zombies count against the process limit."""
     global _subreaper_pid
     if _subreaper_pid != os.getpid():
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         _subreaper_pid = os.getpid()
 
 
-def _reap_orphaned_bwrap() -> None:
-    """Reap adopted bubblewrap zombies, never a child another thread's `Popen` is waiting for."""
+def _reap_orphans() -> None:
+    """Reap adopted zombies, never a child another thread's `Popen` is waiting for."""
     with _children_lock:
         for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
             for pid in children.read_text().split():
                 with contextlib.suppress(OSError, ValueError):
                     stat = Path(f"/proc/{pid}/stat").read_text()
-                    name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2]
-                    if name == "bwrap" and state == "Z" and int(pid) not in _running:
+                    state = stat[stat.rindex(")") + 2]
+                    if state == "Z" and int(pid) not in _running:
                         os.waitpid(int(pid), os.WNOHANG)
 
 
-@functools.cache
 def bubblewrap_works() -> bool:
     """Whether bubblewrap can create its namespaces here (probed once per process)."""
-    if shutil.which("bwrap") is None:
-        return False
-    _become_subreaper()
-    probe = subprocess.run(
-        [*_bwrap_args(Path(tempfile.gettempdir()), ()), "true"],
-        capture_output=True,
-        user=NOBODY if os.geteuid() == 0 else None,
-        check=False,
-    )
-    if probe.returncode != 0:
-        log.warning("bubblewrap unusable, sandbox falls back to rlimits only: %s", probe.stderr.decode().strip())
-    return probe.returncode == 0
+    return isolation.works(isolation.Mode.BWRAP)
 
 
-def _use_bubblewrap() -> bool:
-    mode = os.environ.get(SANDBOX_ENV, "auto")
-    if mode == "none":
-        return False
-    if mode == "bwrap" and not bubblewrap_works():
-        raise SandboxUnavailable(f"{SANDBOX_ENV}=bwrap but bubblewrap cannot run here")
-    return bubblewrap_works()
-
-
-def _bwrap_args(workdir: Path, read_only: Sequence[str]) -> list[str]:
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev"]
-    args += ["--tmpfs", "/tmp"]
-    for link in ("lib", "lib64", "bin", "sbin"):
-        if Path(f"/usr/{link}").exists():
-            args += ["--symlink", f"usr/{link}", f"/{link}"]
-    for path in (*SYSTEM_PATHS, *read_only):
-        # A device node (a GPU's /dev/nvidia*) needs --dev-bind: --ro-bind mounts it nodev, unopenable.
-        args += ["--dev-bind" if path.startswith("/dev/") else "--ro-bind", path, path]
-    return [*args, "--bind", str(workdir), INSIDE_WORKDIR, "--chdir", INSIDE_WORKDIR, "--"]
-
-
-def _tail(path: Path, limit: int) -> str:
+def _captured(handle: IO[bytes], limit: int) -> str:
     """At most `limit` bytes of an output file: its head and its tail, where the tools say most."""
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if size <= limit:
-            return handle.read().decode(errors="replace")
-        head = handle.read(limit // 2).decode(errors="replace")
-        handle.seek(size - limit // 2)
-        tail = handle.read().decode(errors="replace")
+    size = os.fstat(handle.fileno()).st_size
+    handle.seek(0)
+    if size <= limit:
+        return handle.read().decode(errors="replace")
+    head = handle.read(limit // 2).decode(errors="replace")
+    handle.seek(size - limit // 2)
+    tail = handle.read().decode(errors="replace")
     return f"{head}\n[... {size - limit} bytes trimmed ...]\n{tail}"
 
 
 @dataclass
 class Workspace:
-    """A fresh directory for one candidate; every command runs inside it under the same limits."""
+    """A fresh directory for one job; every command runs inside it under the job's limits, uid,
+    cgroup and isolation mode. Read and write it only through its methods (see the module doc)."""
 
     path: Path
     limits: SandboxLimits
     read_only: tuple[str, ...] = ()
     capture_bytes: int = 256 * 1024
     env: dict[str, str] = field(default_factory=dict)
+    mode: isolation.Mode = isolation.Mode.BWRAP
+    lease: job_identity.Lease = field(default_factory=lambda: job_identity.Lease(os.geteuid(), shared=True))
+    cgroup: job_cgroup.JobCgroup | None = None
+    new_root: Path | None = None
+    _fd: int = -1
+    _ran: bool = False
 
-    def write(self, name: str, text: str) -> Path:
-        target = self.path / name
-        target.write_text(text)
-        return target
+    def __post_init__(self) -> None:
+        self._fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+    @property
+    def isolation(self) -> str:
+        """What held this job, as recorded in each result: the mode, a job uid, a cgroup."""
+        return _describe(self.mode, self.lease.shared, self.cgroup.hierarchy if self.cgroup else None)
+
+    def write(self, name: str, content: str | bytes, mode: int = 0o644) -> None:
+        """Create `name` (parents made) before any command has run here; see `WorkspaceSealed`."""
+        if self._ran:
+            raise WorkspaceSealed(f"{name}: the workspace {self.path} is sealed, a command already ran in it")
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            with contextlib.suppress(FileExistsError):
+                workspace_files.make_directory_beneath(self._fd, "/".join(parts[:depth]))
+        data = content.encode() if isinstance(content, str) else content
+        workspace_files.write_beneath(self._fd, name, data, mode)
+
+    def symlink(self, name: str, target: str) -> None:
+        """A link the worker itself plants (before any run): the sandbox binds what it points at."""
+        if self._ran:
+            raise WorkspaceSealed(f"{name}: the workspace {self.path} is sealed, a command already ran in it")
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            with contextlib.suppress(FileExistsError):
+                workspace_files.make_directory_beneath(self._fd, "/".join(parts[:depth]))
+        os.symlink(target, self.path / name)
+
+    def read_bytes(self, name: str, limit: int | None = None) -> bytes | None:
+        """Regular file `name` (at most `limit` bytes, default `capture_bytes`), None when absent.
+        Raises `workspace_files.UnsafeWorkspaceFile` for a link, FIFO, device or directory."""
+        return workspace_files.read_beneath(self._fd, name, limit or self.capture_bytes)
+
+    def read_text(self, name: str, limit: int | None = None) -> str | None:
+        data = self.read_bytes(name, limit)
+        return None if data is None else data.decode(errors="replace")
+
+    def size(self, name: str) -> int | None:
+        return workspace_files.file_size_beneath(self._fd, name)
+
+    def files(self, directory: str = ".") -> list[str]:
+        """Regular files directly in `directory` (links and others skipped), sorted."""
+        return sorted(workspace_files.list_beneath(self._fd, directory))
 
     def run(self, argv: Sequence[str], limits: SandboxLimits | None = None) -> SandboxRun:
-        """Run `argv` (paths relative to the workspace) under the sandbox; never raises on the command's failure."""
+        """Run `argv` (paths relative to the workspace) in the job; never raises on the command's
+        failure. Raises `SandboxFailure` when the sandbox broke before the command started."""
         limits = limits or self.limits
-        as_nobody = os.geteuid() == 0
-        command = [*limits.prlimit_args()]
-        isolated = _use_bubblewrap()
-        if isolated:
+        self._ran = True
+        if self.cgroup is not None:
+            self.cgroup.set_limits(limits.aggregate_memory_bytes, limits.processes)
+        oom_before = self.cgroup.oom_kills() if self.cgroup is not None else 0
+        command = isolation.launch_command(
+            self.mode,
+            uid=None if self.lease.shared else self.lease.uid,
+            cgroup_procs=self.cgroup.procs_files if self.cgroup is not None else (),
+            rlimits=limits.prlimit_args(),
+            workdir=self.path,
+            new_root=self.new_root or self.path,
+            read_only=self.read_only,
+            argv=argv,
+        )
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": INSIDE_WORKDIR, "LANG": "C.UTF-8", "TMPDIR": "/tmp",
+            "USER": "forge-job", "LOGNAME": "forge-job", **self.env,
+        }  # fmt: skip
+        if self.mode is isolation.Mode.BWRAP:
             _become_subreaper()
-            command += _bwrap_args(self.path, self.read_only)
-        command += list(argv)
-        env = {"PATH": "/usr/bin:/bin", "HOME": INSIDE_WORKDIR, "LANG": "C.UTF-8", "TMPDIR": "/tmp", **self.env}
-        with tempfile.TemporaryDirectory(prefix="forge-out-") as out:
-            stdout_path, stderr_path = Path(out, "stdout"), Path(out, "stderr")
-            with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
-                if as_nobody:
-                    os.chown(out, NOBODY, NOBODY)
-                started = time.monotonic()
+        ready_read, ready_write = os.pipe()
+        with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+            started = time.monotonic()
+            try:
                 with _children_lock:  # registered before any reaper can see it exit
-                    process = self._spawn(command, env, stdout, stderr, as_nobody)
+                    process = subprocess.Popen(
+                        command, cwd=self.path, env=env, stdin=ready_write, stdout=stdout, stderr=stderr,
+                        start_new_session=True,
+                    )  # fmt: skip
                     _running.add(process.pid)
+            finally:
+                os.close(ready_write)
+            try:
+                returncode, timed_out = self._wait(process, limits.wall_s)
+            finally:
+                _running.discard(process.pid)
+                self.kill()
+                os.set_blocking(ready_read, False)
                 try:
-                    returncode, timed_out = self._wait(process, limits.wall_s)
-                finally:
-                    _running.discard(process.pid)
-                duration = time.monotonic() - started
-                if isolated:
-                    _reap_orphaned_bwrap()
+                    ready = os.read(ready_read, len(isolation.READY)) == isolation.READY
+                except BlockingIOError:
+                    ready = False
+                os.close(ready_read)
+            duration = time.monotonic() - started
+            _reap_orphans()
+            if not ready and not timed_out:
+                raise SandboxFailure(
+                    f"the {self.mode} sandbox did not start {argv[0]!r} (exit status {returncode}): "
+                    f"{_captured(stderr, 4096).strip()}"
+                )
             return SandboxRun(
                 argv=tuple(argv),
                 returncode=returncode,
-                stdout=_tail(stdout_path, self.capture_bytes),
-                stderr=_tail(stderr_path, self.capture_bytes),
+                stdout=_captured(stdout, self.capture_bytes),
+                stderr=_captured(stderr, self.capture_bytes),
                 duration_s=duration,
                 timed_out=timed_out,
                 signal=None if timed_out else _signal_of(returncode),
+                oom_killed=self.cgroup is not None and self.cgroup.oom_kills() > oom_before,
+                isolation=self.isolation,
             )
 
-    def _spawn(
-        self, command: list[str], env: dict[str, str], stdout: IO[bytes], stderr: IO[bytes], as_nobody: bool
-    ) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            command,
-            cwd=self.path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-            user=NOBODY if as_nobody else None,
-            group=NOBODY if as_nobody else None,
-            extra_groups=[] if as_nobody else None,
-        )
+    def kill(self) -> None:
+        """End every process of the job now: its cgroup's, then its uid's (both when there are)."""
+        if self.cgroup is not None:
+            self.cgroup.kill()
+        if not self.lease.shared:
+            job_identity.kill_all(self.lease.uid)
 
     @staticmethod
     def _wait(process: subprocess.Popen[bytes], wall_s: float) -> tuple[int, bool]:
@@ -274,14 +326,60 @@ class Workspace:
             os.killpg(process.pid, signal.SIGKILL)
         return process.wait(), timed_out
 
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _describe(mode: isolation.Mode, shared_uid: bool, cgroup: job_cgroup.Hierarchy | None) -> str:
+    return "+".join([str(mode), *([] if shared_uid else ["uid"]), *([f"cgroup-v{cgroup.version}"] if cgroup else [])])
+
+
+def describe() -> str:
+    """What holds a job started now in this process (`Workspace.isolation` of a new workspace)."""
+    return _describe(isolation.chosen(), os.geteuid() != 0, job_cgroup.probe())
+
+
+@functools.cache
+def _warned_none() -> None:
+    log.warning("%s=none: candidates run without namespaces (network and host files reachable)", SANDBOX_ENV)
+
 
 @contextlib.contextmanager
 def workspace(limits: SandboxLimits | None = None, read_only: Sequence[str] = ()) -> Iterator[Workspace]:
-    """A fresh temporary workspace, removed afterwards (owned by nobody when we are root)."""
-    path = Path(tempfile.mkdtemp(prefix="forge-sandbox-"))
-    try:
-        if os.geteuid() == 0:
-            os.chown(path, NOBODY, NOBODY)
-        yield Workspace(path=path, limits=limits or SandboxLimits(), read_only=tuple(read_only))
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    """A fresh job: workspace directory, uid, cgroup, isolation mode; all removed afterwards.
+
+    Layout: `<tmp>/forge-job-XXXX/` (root's, 0711: others may pass, not list or rename) holds `ws/`
+    (the job uid's, 0700: the candidate's workspace) and `root/` (the unshare mode's mount point)."""
+    limits = limits or SandboxLimits()
+    mode = isolation.chosen()
+    if mode is isolation.Mode.NONE:
+        _warned_none()
+    job_dir = Path(tempfile.mkdtemp(prefix="forge-job-"))
+    with contextlib.ExitStack() as stack:
+        stack.callback(_remove_tree, job_dir)
+        os.chmod(job_dir, 0o711)
+        lease = stack.enter_context(job_identity.lease())
+        path, new_root = job_dir / "ws", job_dir / "root"
+        path.mkdir(mode=0o700)
+        new_root.mkdir(mode=0o700)
+        if not lease.shared:
+            os.chown(path, lease.uid, lease.uid)
+        hierarchy = job_cgroup.probe()
+        cgroup = None
+        if hierarchy is not None:
+            cgroup = job_cgroup.JobCgroup(hierarchy, limits.aggregate_memory_bytes, limits.processes)
+            stack.callback(cgroup.remove)
+        ws = Workspace(
+            path=path, limits=limits, read_only=tuple(read_only), mode=mode, lease=lease, cgroup=cgroup,
+            new_root=new_root,
+        )  # fmt: skip
+        stack.callback(ws.close)
+        stack.callback(ws.kill)
+        yield ws
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a job directory; `shutil.rmtree` works from descriptors and never follows links."""
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,13 +1,16 @@
 """What every flow shares: the artifact store, the Ray worker pools, and the batch execution task.
 
-Retries live here, in the orchestration layer: `execute_batch` raises when a request still comes
-back INFRA_ERROR after the pool's own retry, and Prefect retries the task. A wrong answer from the
-code under test is data and is never retried. Stage work is cached by Prefect on its inputs (the
+Retries are per request, in the worker pool (`backends/pool.py`): only a request that came back
+INFRA_ERROR is run again, with backoff, and one that still does after its attempts is returned as
+such (logged here; stages keep it out of labels). A batch is never rerun wholesale, so one candidate
+can never fail it or make others run twice. A wrong answer from the code under test is data and is
+never retried. Stage work is cached by Prefect on its inputs (the
 data root among them; `flows/settings.py` keeps the cache under it).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import defaultdict
 from typing import ParamSpec, TypeVar
@@ -21,14 +24,11 @@ from schemas.artifacts import ExecutionRequest, ExecutionResult
 from schemas.outcome import Outcome
 from schemas.store import ArtifactStore
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 _POOLS: dict[str, WorkerPool] = {}
 WORKERS_ENV = "FORGE_WORKERS"  # actors per domain pool; default: what the cluster fits
-
-
-class InfraFailure(RuntimeError):
-    """Requests the backend could not run even after the pool's retry (backend broke, not the code)."""
 
 
 def shutdown_pools(keep: str | None = None) -> None:
@@ -59,13 +59,13 @@ def run_batch(requests: list[ExecutionRequest]) -> list[ExecutionResult]:
         for index, result in zip(indices, pool_for(domain).map([requests[i] for i in indices]), strict=True):
             results[index] = result
     failed = [r for r in results if r is not None and r.outcome is Outcome.INFRA_ERROR]
-    if failed:
-        detail = "\n".join(f"{r.request_id}: {r.diagnostic.splitlines()[-1] if r.diagnostic else ''}" for r in failed)
-        raise InfraFailure(f"{len(failed)} of {len(requests)} requests hit INFRA_ERROR:\n{detail}")
+    for r in failed:
+        last = r.diagnostic.strip().splitlines()[-1] if r.diagnostic.strip() else ""
+        log.warning("%s: INFRA_ERROR after %d attempts: %s", r.request_id, r.attempts, last)
     return [r for r in results if r is not None]
 
 
-execute_batch = task(name="execute_batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)(run_batch)
+execute_batch = task(name="execute_batch", cache_policy=NO_CACHE)(run_batch)
 
 
 @task(cache_policy=INPUTS, persist_result=True)

@@ -63,6 +63,8 @@ class ExecutionResult(Record):
     """What the backend said: the outcome, the tool's own words, and measurements.
 
     `attempts` counts executions, so an INFRA_ERROR retried by the worker pool shows up.
+    `isolation` says what held the candidate while it ran (`backends/isolation.py`: the mode, plus
+    `uid` and `cgroup-vN` where the job had its own), so data made under a weaker mode can be told apart.
     """
 
     TABLE = "execution_results"
@@ -73,6 +75,7 @@ class ExecutionResult(Record):
     duration_s: float
     tool_versions: dict[str, str] = Field(default_factory=dict)
     attempts: int = 1
+    isolation: str = ""
 
 
 class Turn(Artifact):
