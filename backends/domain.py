@@ -53,18 +53,19 @@ class Domain:
           retries it, then keeps it as the request's result: never a label, never a failed batch).
         """
         started = time.monotonic()
+        held_by = ""
 
         def broken(outcome: Outcome, diagnostic: str) -> ExecutionResult:
             return ExecutionResult(
                 request_id=request.request_id, outcome=outcome, diagnostic=diagnostic,
-                duration_s=time.monotonic() - started,
+                duration_s=time.monotonic() - started, isolation=held_by,
             )  # fmt: skip
 
         try:
             held_by = sandbox.describe()
             result = self.execute(request)
         except workspace_files.UnsafeWorkspaceFile as refused:
-            result = broken(Outcome.SANDBOX_VIOLATION, f"the worker refused a workspace entry: {refused.strerror}")
+            return broken(Outcome.SANDBOX_VIOLATION, f"the worker refused a workspace entry: {refused.strerror}")
         except (sandbox.SandboxFailure, sandbox.SandboxUnavailable) as failure:
             return broken(Outcome.INFRA_ERROR, str(failure))
         except Exception:  # noqa: BLE001 - a backend bug is reported as data, with its traceback

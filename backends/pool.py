@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, WorkerCrashedError
 
+from backends import sandbox
 from backends.domain import get_domain
 from schemas.artifacts import ExecutionRequest, ExecutionResult
 from schemas.outcome import Outcome
@@ -86,6 +87,10 @@ class ExecutionWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def isolation(self) -> str:
+        """What will hold this worker's candidates (raises `SandboxUnavailable` when nothing can)."""
+        return sandbox.describe()
+
     def environment(self) -> dict[str, str]:
         """This worker's environment (tests check that it holds no secret)."""
         return dict(os.environ)
@@ -123,7 +128,10 @@ class WorkerPool:
         self.actors = [self._spawn() for _ in range(self.size)]
         self.replaced = 0
         try:
-            ray.get([actor.pid.remote() for actor in self.actors], timeout=ready_timeout_s)
+            held_by = set(ray.get([actor.isolation.remote() for actor in self.actors], timeout=ready_timeout_s))
+        except ray.exceptions.RayTaskError as err:  # checked at start-up: no worker runs unisolated
+            self.shutdown()
+            raise err.as_instanceof_cause() from None
         except ray.exceptions.GetTimeoutError as err:
             self.shutdown()
             raise PoolUnavailable(
@@ -131,6 +139,7 @@ class WorkerPool:
                 f"{ready_timeout_s:.0f} s; cluster resources {ray.cluster_resources()}, "
                 f"available {ray.available_resources()}"
             ) from err
+        log.info("%d %s workers up; candidates held by %s", self.size, domain, ", ".join(sorted(held_by)))
 
     def _spawn(self) -> ray.actor.ActorHandle:
         return ExecutionWorker.options(**self.resources).remote(self.domain)

@@ -307,10 +307,11 @@ class Workspace:
             )
 
     def kill(self) -> None:
-        """End every process of the job now: its cgroup's, then its uid's (both when there are)."""
+        """End every process of the job now: its cgroup's (no process can leave it), else its uid's.
+        The lease kills the uid's processes once more when the job ends."""
         if self.cgroup is not None:
             self.cgroup.kill()
-        if not self.lease.shared:
+        elif not self.lease.shared:
             job_identity.kill_all(self.lease.uid)
 
     @staticmethod

@@ -47,10 +47,10 @@ def _run_tool(name: str, content: str, argv: list[str], output: str, noise: re.P
     with workspace(LIMITS) as ws:
         ws.write(name, content)
         run = ws.run(argv)
-        produced = ws.path / output
-        if not run.ok or not produced.exists():
+        produced = ws.read_text(output, LIMITS.file_size_bytes) if run.ok else None
+        if produced is None:
             return FrontEndResult(False, "", trim((run.stderr or run.stdout).strip() or f"exit {run.returncode}"))
-        return FrontEndResult(True, noise.sub("", produced.read_text(errors="replace")), "")
+        return FrontEndResult(True, noise.sub("", produced), "")
 
 
 def check_c(content: str, cpp: bool = False) -> FrontEndResult:

@@ -45,6 +45,6 @@ def to_assembly(source: str, syntax: str) -> str:
         built = ws.run(["gcc", *ASM_CFLAGS, *flags, "-S", "-o", "seed.s", "seed.c"])
         if not built.ok:
             raise DraftError(f"seed C does not compile: {trim(built.stderr, 600)}")
-        text = (ws.path / "seed.s").read_text()
+        text = ws.read_text("seed.s", _LIMITS.file_size_bytes) or ""
     lines = [line for line in text.splitlines() if not _NOISE.match(line)]
     return "\n".join(lines).strip("\n") + "\n"

@@ -173,7 +173,7 @@ def yosys_eval(code: str, top: str, inputs: dict[str, int], output: str) -> int 
         ws.write("design.v", code)
         ran = ws.run(["yosys", "-q", "-p", f"read_verilog -sv design.v; prep -top {top}; "
                       f"tee -q -o eval.txt eval {sets} -show {output}"])  # fmt: skip
-        report = (ws.path / "eval.txt").read_text() if ran.ok and (ws.path / "eval.txt").exists() else ""
+        report = (ws.read_text("eval.txt") or "") if ran.ok else ""
     found = _EVAL.search(report)
     return int(found.group(3), 2) if found and set(found.group(3)) <= {"0", "1"} else None
 
