@@ -3,7 +3,10 @@
 Both runners capture the same things: the console (USART1), the bytes sent on every other USART,
 the emulator's own log, and how the run ended. The firmware's runtime ends every run with a
 sentinel line on the console ("@@exit <status>" or "@@fault ..."), so the outcome does not depend
-on how an emulator reports its exit.
+on how an emulator reports its exit. The emulator runs inside the job's sandbox and writes its
+captures into the workspace; the worker reads them back only through the workspace's own reads
+(regular files, no links followed, size-capped), since the firmware's job may have replaced any of
+them.
 
 Renode is the reference platform for the STM32F4; QEMU's netduinoplus2 (STM32F405: same core,
 memory map and most peripherals) is the default because Renode is not in the package registries
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from backends.sandbox import Workspace
 from schemas.outcome import Outcome
 
 EMULATOR_ENV = "FORGE_EMBEDDED_EMULATOR"
@@ -44,6 +49,20 @@ class EmulatorRun:
     trace_available: bool = True
 
 
+@dataclass(frozen=True)
+class Emulator:
+    """One emulator as the backend drives it: `tool` names its binary (the `tool_versions` key),
+    `defines` how the runtime is built for it, `inputs` the files its run needs (staged with the
+    sources, before anything runs in the workspace: nothing is written there afterwards), `run`
+    boots the image `firmware.elf` of a workspace within a wall-clock budget."""
+
+    tool: str
+    defines: tuple[str, ...]
+    inputs: Callable[[], dict[str, str]]
+    run: Callable[[Workspace, float], EmulatorRun]
+    version: Callable[[], str]
+
+
 class UnknownEmulator(ValueError):
     """`FORGE_EMBEDDED_EMULATOR` names an emulator we have no runner for."""
 
@@ -58,10 +77,12 @@ def chosen() -> str:
     return mode
 
 
-def read_prefix(path: os.PathLike[str] | str, limit: int = LOG_READ_BYTES) -> str:
-    """At most `limit` bytes of a file the emulator wrote (empty when it wrote none)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode(errors="replace")
-    except FileNotFoundError:
-        return ""
+def read_capture(ws: Workspace, name: str) -> str:
+    """At most `LOG_READ_BYTES` of a file the emulator wrote (empty when it wrote none). A link, FIFO
+    or device in its place raises `UnsafeWorkspaceFile`: the job made it, the worker never follows it."""
+    return ws.read_text(name, LOG_READ_BYTES) or ""
+
+
+def read_uarts(ws: Workspace, usarts: tuple[str, ...]) -> dict[str, str]:
+    """What each of `usarts` sent, from the `<usart>.out` file its serial backend wrote."""
+    return {usart: read_capture(ws, f"{usart}.out") for usart in usarts}

@@ -4,6 +4,10 @@ Order: gcc compile + link (COMPILATION_ERROR, or RESOURCE_EXCEEDED when the imag
 STM32F407's flash/RAM), then one emulator run (QEMU netduinoplus2 by default, Renode when installed;
 see `emulation.py`) judged by `verdict.py`. Flash/RAM/stack use, the build and run times and the
 transcript counts go into `metrics`, so a PASS still says how big and how fast the firmware was.
+
+One workspace per candidate, every input written before gcc runs; the emulator and addr2line run
+in the same sandbox. INFRA_ERROR comes only from what the worker saw its own tools do with its own
+inputs: the runtime not building, or the emulator failing a trusted image (`emulator_works`).
 """
 
 from __future__ import annotations
@@ -12,38 +16,51 @@ import time
 
 from backends.diagnostic import trim
 from backends.embedded import qemu, renode
-from backends.embedded.emulation import chosen
+from backends.embedded.emulation import Emulator, chosen
 from backends.embedded.firmware import CANDIDATE_FILE, HARNESS_FILE, INTERFACE_FILE, Harness
 from backends.embedded.toolchain import BUILD_LIMITS, ToolchainBroken, build, gcc_version, stack_frames, symbolize
-from backends.embedded.verdict import judge
+from backends.embedded.verdict import exit_status, judge
 from backends.sandbox import Workspace, workspace
 from schemas.artifacts import ExecutionRequest, ExecutionResult
 from schemas.outcome import Outcome
 
+EMULATORS: dict[str, Emulator] = {"qemu": qemu.EMULATOR, "renode": renode.EMULATOR}
 # A seed firmware runs in 0.05-0.3 s under QEMU; a hung one is cut off here rather than at the
 # request's (much longer) timeout, which still bounds it from above.
 RUN_BUDGET_S = 3.0
+# The trusted image `emulator_works` boots: the runtime alone, exiting 0 at once.
+TRUSTED_MAIN = "int main(void) { return 0; }\n"
 
 
-def tool_versions(emulator: str) -> dict[str, str]:
-    versions = {"arm-none-eabi-gcc": gcc_version()}
-    versions |= {"renode": renode.version()} if emulator == "renode" else {"qemu-system-arm": qemu.version()}
-    return versions
+def tool_versions(emulator: Emulator) -> dict[str, str]:
+    return {"arm-none-eabi-gcc": gcc_version(), emulator.tool: emulator.version()}
 
 
-def _stage(ws: Workspace, request: ExecutionRequest) -> Harness:
-    """Write the interface, the harness and the candidate into the workspace."""
-    harness = Harness.from_json(request.task.harness)
-    ws.write(INTERFACE_FILE, request.task.interface)
-    ws.write(HARNESS_FILE, harness.main_c)
-    ws.write(CANDIDATE_FILE, request.code)
-    return harness
+def _stage(ws: Workspace, emulator: Emulator, interface: str, main_c: str, code: str) -> None:
+    """Write the emulator's inputs, the interface, the harness and the candidate into the workspace."""
+    for name, text in emulator.inputs().items():
+        ws.write(name, text)
+    ws.write(INTERFACE_FILE, interface)
+    ws.write(HARNESS_FILE, main_c)
+    ws.write(CANDIDATE_FILE, code)
+
+
+def emulator_works(emulator: Emulator) -> bool:
+    """Whether the emulator boots a trusted image (the runtime, exiting 0) to its exit line, in a
+    fresh job: what decides that an emulator which ended early broke, rather than the firmware."""
+    with workspace(BUILD_LIMITS) as ws:
+        _stage(ws, emulator, "", TRUSTED_MAIN, "")
+        built = build(ws, emulator.defines)
+        if built.outcome is not None:
+            raise ToolchainBroken(f"the trusted image does not build:\n{built.diagnostic}")
+        run = emulator.run(ws, RUN_BUDGET_S)
+    return run.limit is None and exit_status(run.console) == 0
 
 
 def execute(request: ExecutionRequest) -> ExecutionResult:
     """Build, run and judge one candidate (see the module docstring)."""
     started = time.monotonic()
-    emulator = chosen()
+    emulator = EMULATORS[chosen()]
 
     def result(outcome: Outcome, diagnostic: str, metrics: dict[str, float]) -> ExecutionResult:
         return ExecutionResult(
@@ -55,21 +72,24 @@ def execute(request: ExecutionRequest) -> ExecutionResult:
             tool_versions=tool_versions(emulator),
         )
 
-    with workspace(BUILD_LIMITS) as ws:
-        harness = _stage(ws, request)
-        built_at = time.monotonic()
-        try:
-            built = build(ws, renode.DEFINES if emulator == "renode" else ())
-        except ToolchainBroken as broken:
-            return result(Outcome.INFRA_ERROR, trim(str(broken)), {})
-        metrics = {**built.metrics, "build_s": time.monotonic() - built_at}
-        if built.outcome is not None:
-            return result(built.outcome, built.diagnostic, metrics)
-        runner = renode.run if emulator == "renode" else qemu.run
-        run = runner(ws, min(RUN_BUDGET_S, request.timeout_s))
-        metrics["run_s"] = run.duration_s
-        verdict = judge(run, harness, lambda addresses: symbolize(ws, addresses), stack_frames(ws))
-        diagnostic = verdict.diagnostic
-        if verdict.outcome is Outcome.PASS and built.diagnostic:
-            diagnostic = built.diagnostic  # gcc's warnings stay with a PASS, as Verilator's do for Verilog
-        return result(verdict.outcome, diagnostic, {**metrics, **verdict.metrics})
+    harness = Harness.from_json(request.task.harness)
+    try:
+        with workspace(BUILD_LIMITS) as ws:
+            _stage(ws, emulator, request.task.interface, harness.main_c, request.code)
+            built_at = time.monotonic()
+            built = build(ws, emulator.defines)
+            metrics = {**built.metrics, "build_s": time.monotonic() - built_at}
+            if built.outcome is not None:
+                return result(built.outcome, built.diagnostic, metrics)
+            run = emulator.run(ws, min(RUN_BUDGET_S, request.timeout_s))
+            metrics["run_s"] = run.duration_s
+            verdict = judge(
+                run, harness, lambda addresses: symbolize(ws, addresses), stack_frames(ws),
+                lambda: emulator_works(emulator),
+            )  # fmt: skip
+    except ToolchainBroken as broken:
+        return result(Outcome.INFRA_ERROR, trim(str(broken)), {})
+    diagnostic = verdict.diagnostic
+    if verdict.outcome is Outcome.PASS and built.diagnostic:
+        diagnostic = built.diagnostic  # gcc's warnings stay with a PASS, as Verilator's do for Verilog
+    return result(verdict.outcome, diagnostic, {**metrics, **verdict.metrics})

@@ -1,11 +1,12 @@
 """Run a firmware image on Renode's STM32F4 platform, when a `renode` binary is installed.
 
 A `.resc` script loads `platforms/cpus/stm32f4.repl`, the ELF, puts a file backend on every USART
-the platform has, runs a fixed stretch of emulated time and quits. The firmware is built with
-NO_SEMIHOSTING (the runtime then parks the core after its "@@exit" line instead of executing a
-semihosting BKPT), so the console sentinel alone says how the run ended. Renode models RCC and GPIO
-as real peripherals and keeps no access log here, so the register-write checks that the QEMU trace
-allows are not evaluated (`trace_available` is False; the result's metrics say so).
+the platform has, runs a fixed stretch of emulated time and quits; the script is staged with the
+sources, before anything runs in the workspace. The firmware is built with PARK_ON_EXIT (the runtime
+then parks the core after its "@@exit" line instead of requesting the reset that ends QEMU), so the
+console sentinel alone says how the run ended. Renode models RCC and GPIO as real peripherals and
+keeps no access log here, so the register-write checks that the QEMU trace allows are not evaluated
+(`trace_available` is False; the result's metrics say so).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from __future__ import annotations
 import functools
 import subprocess
 
-from backends.embedded.emulation import USARTS, EmulatorRun, read_prefix
+from backends.embedded.emulation import USARTS, Emulator, EmulatorRun, read_capture, read_uarts
 from backends.embedded.toolchain import ELF
 from backends.sandbox import SandboxLimits, Workspace
 from schemas.outcome import Outcome
 
 RENODE = "renode"
 SCRIPT = "run.resc"
-DEFINES: tuple[str, ...] = ("NO_SEMIHOSTING",)
+DEFINES: tuple[str, ...] = ("PARK_ON_EXIT",)
 EMULATED_S = 2.0  # emulated seconds; every seed firmware finishes in well under 0.1 s of guest time
 RENODE_USARTS = USARTS[:5]  # stm32f4.repl defines usart1..3, uart4, uart5 (no usart6)
 
@@ -43,19 +44,21 @@ def script() -> str:
     return "\n".join(lines) + "\n"
 
 
+def inputs() -> dict[str, str]:
+    return {SCRIPT: script()}
+
+
 def run(ws: Workspace, wall_s: float) -> EmulatorRun:
     """Run the image for `EMULATED_S` of emulated time; Renode's own start-up needs a few seconds more."""
-    ws.write(SCRIPT, script())
-    console_path = ws.path / "usart1.out"
     done = ws.run([RENODE, "--console", "--plain", "--disable-gui", SCRIPT],
                   limits=SandboxLimits(wall_s=wall_s + 20, cpu_s=int(wall_s) + 60))  # fmt: skip
-    console = read_prefix(console_path)
+    console = read_capture(ws, f"{RENODE_USARTS[0]}.out")
     # Renode stops on its own after EMULATED_S: a firmware still running then is a hung firmware.
     finished = "@@exit" in console or "@@fault" in console
     return EmulatorRun(
         emulator="renode",
         console=console,
-        uarts={usart: read_prefix(ws.path / f"{usart}.out") for usart in RENODE_USARTS[1:]},
+        uarts=read_uarts(ws, RENODE_USARTS[1:]),
         log=done.stdout,
         stderr=done.stderr,
         returncode=done.returncode,
@@ -63,3 +66,6 @@ def run(ws: Workspace, wall_s: float) -> EmulatorRun:
         duration_s=done.duration_s,
         trace_available=False,
     )
+
+
+EMULATOR = Emulator(tool=RENODE, defines=DEFINES, inputs=inputs, run=run, version=version)

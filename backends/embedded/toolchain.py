@@ -7,6 +7,10 @@ memory map ("region `RAM' overflowed by N bytes") is RESOURCE_EXCEEDED; any othe
 COMPILATION_ERROR with gcc's own words. Flash/RAM use comes from the ELF's section sizes, the
 deepest stack frame of the candidate from gcc's -fstack-usage report; addresses a fault handler
 reports are turned into `file:line` by addr2line, so a diagnostic points at the faulting line.
+
+Every input (sources, headers, linker script, the cached runtime objects) is written before gcc runs;
+what gcc left (the ELF, the `.su` reports) is read back through the workspace's reads, and addr2line
+runs inside the sandbox.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import re
 import struct
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from backends.diagnostic import trim
 from backends.embedded.device import DEVICE_DIR, HEADER_FILES, LINKER_SCRIPT, RUNTIME_SOURCES
@@ -73,9 +76,10 @@ def _output(run: SandboxRun) -> str:
     return "\n".join(part for part in (run.stderr.strip(), run.stdout.strip()) if part)
 
 
-def elf_sections(path: Path) -> dict[str, int]:
-    """Section name -> size, from the ELF32 section header table (what `size -A` prints)."""
-    data = path.read_bytes()
+def elf_sections(data: bytes) -> dict[str, int]:
+    """Section name -> size, from the ELF32 section header table (what `size -A` prints). Names are
+    the candidate's to choose (`__attribute__((section(...)))`), so bytes that are not UTF-8 are
+    replaced rather than trusted to decode."""
     shoff, = struct.unpack_from("<I", data, 0x20)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x2E)
     headers = [struct.unpack_from("<IIIIII", data, shoff + i * shentsize) for i in range(shnum)]
@@ -83,12 +87,12 @@ def elf_sections(path: Path) -> dict[str, int]:
     sections = {}
     for name_offset, _type, _flags, _addr, _offset, size in headers[1:]:
         start = names_at + name_offset
-        sections[data[start : data.index(b"\0", start)].decode()] = size
+        sections[data[start : data.index(b"\0", start)].decode(errors="replace")] = size
     return sections
 
 
-def _sizes(ws: Workspace) -> dict[str, float]:
-    sections = elf_sections(ws.path / ELF)
+def _sizes(image: bytes) -> dict[str, float]:
+    sections = elf_sections(image)
     return {
         "flash_bytes": float(sum(sections.get(s, 0) for s in FLASH_SECTIONS)),
         "ram_bytes": float(sum(sections.get(s, 0) for s in RAM_SECTIONS)),
@@ -98,8 +102,9 @@ def _sizes(ws: Workspace) -> dict[str, float]:
 
 def stack_frames(ws: Workspace, count: int = 3) -> list[str]:
     """gcc's -fstack-usage lines for the candidate's functions, deepest frame first."""
-    reports = ws.path.glob(f"*{CANDIDATE_FILE.removesuffix('.c')}.su")
-    lines = [line for report in reports for line in report.read_text().splitlines() if _STACK_USAGE.match(line)]
+    suffix = f"{CANDIDATE_FILE.removesuffix('.c')}.su"  # gcc names it after the output: firmware.elf-solution.su
+    reports = [ws.read_text(name) or "" for name in ws.files() if name.endswith(suffix)]
+    lines = [line for report in reports for line in report.splitlines() if _STACK_USAGE.match(line)]
     lines.sort(key=lambda line: -int(_STACK_USAGE.match(line).group(2)))  # type: ignore[union-attr]
     return [relative_paths(line).replace("\t", " ") for line in lines[:count]]
 
@@ -123,16 +128,18 @@ def runtime_objects(defines: tuple[str, ...]) -> dict[str, bytes]:
         for name in RUNTIME_SOURCES:
             ws.write(name, (DEVICE_DIR / name).read_text())
         run = ws.run([GCC, *CFLAGS, *(f"-D{d}" for d in defines), "-c", *RUNTIME_SOURCES])
-        if not run.ok:
+        objects = {name: ws.read_bytes(name, BUILD_LIMITS.file_size_bytes) or b"" for name in RUNTIME_OBJECTS}
+        if not run.ok or not all(objects.values()):
             raise ToolchainBroken(f"the STM32F407 runtime does not build:\n{_output(run)}")
-        return {name: (ws.path / name).read_bytes() for name in RUNTIME_OBJECTS}
+        return objects
 
 
 def build(ws: Workspace, defines: tuple[str, ...] = ()) -> Build:
-    """Compile the candidate and the harness (already in the workspace) and link the image `ELF`."""
+    """Compile the candidate and the harness (already in the workspace, where nothing ran yet) and
+    link the image `ELF`."""
     stage_headers(ws)
     for name, data in runtime_objects(defines).items():
-        (ws.path / name).write_bytes(data)
+        ws.write(name, data)
     run = ws.run([GCC, *CFLAGS, *(f"-D{d}" for d in defines), *LDFLAGS, "-o", ELF, *SOURCES, *RUNTIME_OBJECTS])
     words = relative_paths(_output(run))
     if limit := run.limit_outcome():
@@ -140,15 +147,18 @@ def build(ws: Workspace, defines: tuple[str, ...] = ()) -> Build:
     if not run.ok:
         outcome = Outcome.RESOURCE_EXCEEDED if _OVERFLOW.search(words) else Outcome.COMPILATION_ERROR
         return Build(outcome, trim(words))
-    if not (ws.path / ELF).is_file():  # a lost exit status, not the candidate's doing
+    # An image larger than the file-size limit never gets here (ld dies of SIGXFSZ): this reads it whole.
+    image = ws.read_bytes(ELF, BUILD_LIMITS.file_size_bytes)
+    if image is None:  # no candidate code runs in a build and only ld writes this name: a lost exit status
         return Build(Outcome.INFRA_ERROR, trim(f"gcc exited 0 but wrote no {ELF}\n{words}"))
     warnings = [line for line in words.splitlines() if f"{CANDIDATE_FILE}:" in line and "warning:" in line]
-    metrics = {"warnings": float(len(warnings)), **_sizes(ws), **_candidate_stack(ws)}
+    metrics = {"warnings": float(len(warnings)), **_sizes(image), **_candidate_stack(ws)}
     return Build(None, "\n".join(warnings), metrics)
 
 
 def symbolize(ws: Workspace, addresses: list[int]) -> list[str]:
-    """`function at file:line` for each code address, as addr2line reports it."""
+    """`function at file:line` for each code address, as addr2line reports it (inside the sandbox:
+    it reads the candidate's ELF)."""
     if not addresses:
         return []
     run = ws.run(["arm-none-eabi-addr2line", "-f", "-e", ELF, *(f"0x{a:08x}" for a in addresses)])

@@ -2,7 +2,7 @@
  * The test runtime every firmware image links: a polled console on USART1 (the harness's channel;
  * tasks use the other USARTs), and the two ways a run ends -- firmware_exit() after the harness,
  * fault_report() from the fault vectors. Both print a sentinel line the backend reads
- * ("@@exit <code>" / "@@fault ...") and then stop the emulator through semihosting.
+ * ("@@exit <code>" / "@@fault ...") and then stop the emulator by a system reset request.
  */
 #ifndef RUNTIME_H
 #define RUNTIME_H
