@@ -60,7 +60,10 @@ _JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; don
 
 # Runs as root as pid 1 of fresh namespaces (`unshare`): builds the sandbox's file tree on a tmpfs at
 # $1 (an empty root-owned directory), the workspace $2 at /work, read-only binds for the paths up
-# to `--`, then pivots into it and executes the rest.
+# to `--`, then pivots into it and runs the rest as its child. It stays pid 1 itself, waiting: the
+# kernel drops default-action signals sent to a namespace's init, so a tool running as pid 1 would
+# survive its own SIGXFSZ/SIGXCPU; its status is the child's (128+N for signal N, as a shell says).
+# (A background child's stdin would be /dev/null: the ready pipe is handed over explicitly as fd 3.)
 _BUILD_ROOT = r"""
 set -eu
 root=$1; ws=$2; shift 2
@@ -94,7 +97,12 @@ rmdir /.old
 mount -o remount,bind,ro /
 cd /work
 PATH=$job_path
-exec "$@"
+set +e
+exec 3<&0
+"$@" <&3 3<&- &
+exec 3<&- </dev/null
+wait $!
+exit $?
 """
 
 

@@ -76,7 +76,7 @@ class SandboxLimits:
     def prlimit_args(self) -> list[str]:
         return [
             "prlimit",
-            f"--cpu={self.cpu_s}",
+            f"--cpu={self.cpu_s}:{self.cpu_s + 1}",  # SIGXCPU (TIMEOUT) first; SIGKILL if it is ignored
             f"--as={self.address_space_bytes}",
             f"--nproc={self.processes}",
             f"--fsize={self.file_size_bytes}",

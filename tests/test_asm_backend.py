@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from backends import sandbox
+from backends import isolation, sandbox
 from backends.asm.domain import task_from_kernel
 from backends.asm.families import FAMILIES
 from backends.domain import get_domain
@@ -168,11 +168,13 @@ def test_a_broken_harness_is_infra_error_not_a_label(sum_task: Task) -> None:
 
 
 def test_a_sandbox_that_cannot_start_is_infra_error(sum_task: Task, monkeypatch: pytest.MonkeyPatch) -> None:
-    """bubblewrap really fails (an option it rejects): no tool ran, so no COMPILATION_ERROR label."""
+    """bubblewrap really fails (an option it rejects): no tool ran, so no COMPILATION_ERROR label.
+    The failure surfaces as `SandboxFailure`, which `Domain.run` (what workers call) reports."""
     if not sandbox.bubblewrap_works():
         pytest.skip("bubblewrap is not in use on this machine")
-    real = sandbox._bwrap_args
-    monkeypatch.setattr(sandbox, "_bwrap_args", lambda path, ro: ["bwrap", "--no-such-option", *real(path, ro)[1:]])
-    result = run_asm(sum_task, sum_task.reference)
+    monkeypatch.setenv(isolation.SANDBOX_ENV, "bwrap")
+    real = isolation._bwrap_args
+    monkeypatch.setattr(isolation, "_bwrap_args", lambda path, ro: ["bwrap", "--no-such-option", *real(path, ro)[1:]])
+    result = get_domain("asm").run(ExecutionRequest.for_code(sum_task, sum_task.reference, 20.0))
     assert result.outcome is Outcome.INFRA_ERROR
     assert "bwrap: Unknown option --no-such-option" in result.diagnostic

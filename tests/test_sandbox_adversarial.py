@@ -284,3 +284,13 @@ def test_a_broken_sandbox_is_infrastructure_not_the_candidate(monkeypatch: pytes
     monkeypatch.setattr(isolation, "_MARK_READY", "exit 1")  # the chain breaks before the tool starts
     with workspace(SandboxLimits(wall_s=10)) as ws, pytest.raises(SandboxFailure):
         ws.run(["true"])
+
+
+def test_limits_end_the_tool_in_every_mode(any_mode: isolation.Mode) -> None:
+    """In the unshare mode the tool must not be its namespace's pid 1, where the kernel drops the
+    default-action signals (SIGXFSZ, SIGXCPU) the limits are enforced with."""
+    with workspace(SandboxLimits(wall_s=20, file_size_bytes=1 << 20, cpu_s=1)) as ws:
+        flood = ws.run(["bash", "-c", "yes flood"])
+        spin = ws.run(["bash", "-c", "while :; do :; done"])
+    assert flood.limit_outcome() is Outcome.RESOURCE_EXCEEDED and not flood.timed_out
+    assert spin.limit_outcome() is Outcome.TIMEOUT and not spin.timed_out

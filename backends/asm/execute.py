@@ -1,7 +1,9 @@
 """Run an assembly candidate through GNU as, gcc and its harness; map what they say to the taxonomy.
 
-Order: gcc -O2 on the task's harness (a failure there is ours: INFRA_ERROR; cached per process);
-a static gate on system calls and assembly-time file access (SANDBOX_VIOLATION); `as`
+Order: a static gate on system calls and assembly-time file access (SANDBOX_VIOLATION); the
+machine's ISA, read by the worker from /proc/cpuinfo (a CPU without it is ours: INFRA_ERROR); gcc
+-O2 on the task's harness, in a job of its own that never holds anything of the candidate's (a
+failure there is ours: INFRA_ERROR; the object is cached per process); `as`
 (COMPILATION_ERROR with its `cand.s:LINE: Error:` lines); `nm -u`, since the candidate runs inside
 the harness process and a call into libc or the harness could forge the verdict (SANDBOX_VIOLATION);
 the link (COMPILATION_ERROR: an undefined symbol, a relocation PIE
@@ -13,6 +15,12 @@ where addr2line turns the faulting instruction into `cand.s:LINE`; a mismatch or
 Timing metrics (ns per call): median/min/max of each side; `speedup` = reference median over
 candidate median; `noise` = the larger max/min ratio of the two; `faster` = 1 only when the
 speedup exceeds that noise. `build_s` and `run_s` split the wall time between tools and the run.
+
+Everything the candidate's workspace needs (harness.o, cand.s) is written before its first tool runs;
+nothing is read back from it (the tools' words come from their captured output), and every tool
+that reads its files (as, nm, gcc, addr2line) runs inside the sandbox. Only what the worker observed
+makes an INFRA_ERROR; the harness's exit status and output are the candidate's (it shares the
+process), and a sandbox that did not start raises `SandboxFailure`, which `Domain.run` reports.
 """
 
 from __future__ import annotations
@@ -25,17 +33,18 @@ import subprocess
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
 from backends.asm.harness import (
     ABI_PREFIX,
     EXIT_ABI,
     EXIT_MISMATCH,
-    EXIT_NO_ISA,
     FAULT_PREFIX,
     MISMATCH_PREFIX,
     RESULT_PREFIX,
     TIMING_PREFIX,
 )
+from backends.asm.kernel import ISA, ISA_CPU_FLAGS
 from backends.diagnostic import trim
 from backends.sandbox import SandboxLimits, SandboxRun, Workspace, workspace
 from schemas.artifacts import ExecutionRequest, ExecutionResult
@@ -43,6 +52,7 @@ from schemas.outcome import Outcome
 
 CANDIDATE_FILE = "cand.s"
 HARNESS_FILE = "harness.c"
+HARNESS_OBJECT = "harness.o"
 BINARY = "harness"
 WATCHDOG_S = 1  # per phase (tests, timing); a golden needs milliseconds, a naive scalar loop well under 1 s
 _FORBIDDEN = re.compile(r"\b(syscall|sysenter)\b|\bint\s+\$?0x80\b|^\s*\.(incbin|include)\b", re.MULTILINE)
@@ -72,17 +82,15 @@ def sandbox_violation(code: str) -> str | None:
     return None
 
 
-class SandboxBroke(RuntimeError):
-    """The sandbox could not start a command (bubblewrap or prlimit failed): nothing about the code."""
-
-
-def _run(ws: Workspace, argv: list[str]) -> SandboxRun:
-    """`ws.run`, except that a sandbox that fails to start raises instead of looking like a tool's error
-    (a COMPILATION_ERROR label on a bwrap failure would be a wrong training label)."""
-    run = ws.run(argv)
-    if run.returncode != 0 and run.stderr.lstrip().startswith(("bwrap: ", "prlimit: ")):
-        raise SandboxBroke(f"the sandbox could not run {argv[0]}: {run.stderr.strip()}")
-    return run
+@functools.cache
+def missing_isa() -> str | None:
+    """Why this machine cannot judge the tasks (None: it can). The worker's own reading of the CPU,
+    once per process: the harness cannot say it, since the candidate shares its exit status."""
+    flags = next((ln.partition(":")[2].split() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                  if ln.startswith("flags")), [])  # fmt: skip
+    if missing := [flag for flag in ISA_CPU_FLAGS if flag not in flags]:
+        return f"this CPU lacks {', '.join(missing)}, which the task's ISA ({ISA}) includes"
+    return None
 
 
 def _output(run: SandboxRun) -> str:
@@ -99,7 +107,7 @@ def _located(ws: Workspace, run: SandboxRun) -> str:
     found = _OFFSET.search(run.stderr)
     if found is None:
         return text
-    where = _run(ws, ["addr2line", "-f", "-e", BINARY, found.group(1)])
+    where = ws.run(["addr2line", "-f", "-e", BINARY, found.group(1)])
     function, _, location = where.stdout.strip().partition("\n")
     if not where.ok or location.startswith("??"):
         return text
@@ -130,8 +138,6 @@ def _run_outcome(ws: Workspace, run: SandboxRun) -> tuple[Outcome, str, dict[str
         return Outcome.TEST_FAILURE, trim(_report(run)), {"abi_violation": 1.0}
     if run.returncode == EXIT_MISMATCH:
         return Outcome.TEST_FAILURE, trim(_report(run)), {"abi_violation": 0.0}
-    if run.returncode == EXIT_NO_ISA:  # the machine, not the candidate
-        return Outcome.INFRA_ERROR, trim(_output(run)), {}
     metrics = timing_metrics(run.stdout)
     if run.returncode != 0 or not metrics:
         return Outcome.RUNTIME_ERROR, trim(f"harness exited with status {run.returncode}\n{_output(run)}"), {}
@@ -149,7 +155,7 @@ def _report(run: SandboxRun) -> str:
 def _external_symbols(ws: Workspace) -> str | None:
     """Why cand.o may not be linked, or None. A kernel is self-contained: a reference to any symbol
     outside it (printf, exit, the harness's own variables) could only serve to forge the verdict."""
-    listed = _run(ws, ["nm", "-u", "cand.o"])
+    listed = ws.run(["nm", "-u", "cand.o"])
     names = listed.stdout.split()[1::2] if listed.ok else []
     if not listed.ok or names:
         return f"cand.o references symbols outside itself: {', '.join(names) or _output(listed)}; " \
@@ -157,22 +163,25 @@ def _external_symbols(ws: Workspace) -> str | None:
     return None
 
 
-def _harness_object(ws: Workspace, harness: str) -> SandboxRun | None:
-    """Put harness.o in the workspace: compiled in the sandbox the first time this process sees the
-    harness (the compile run is returned), copied from memory afterwards (None). gcc -O2 on the
-    harness is most of a build; the ECoT loop and seed verification run each task many times."""
+def _harness_object(harness: str, limits: SandboxLimits) -> bytes | SandboxRun:
+    """harness.o for `harness`, or the failed compile run. Compiled in a job of its own, where
+    nothing but our harness ever was, the first time this process sees the harness; from memory
+    afterwards. gcc -O2 on the harness is most of a build; the ECoT loop and seed verification run
+    each task many times."""
     key = hashlib.sha256(harness.encode()).hexdigest()
     if (cached := _HARNESS_OBJECTS.get(key)) is not None:
         _HARNESS_OBJECTS.move_to_end(key)
-        (ws.path / "harness.o").write_bytes(cached)
-        return None
-    ws.write(HARNESS_FILE, harness)
-    compiled = _run(ws, ["gcc", "-O2", "-c", "-o", "harness.o", HARNESS_FILE])
-    if compiled.ok:
-        _HARNESS_OBJECTS[key] = (ws.path / "harness.o").read_bytes()
-        while len(_HARNESS_OBJECTS) > HARNESS_CACHE_ENTRIES:
-            _HARNESS_OBJECTS.popitem(last=False)
-    return compiled
+        return cached
+    with workspace(limits) as ws:
+        ws.write(HARNESS_FILE, harness)
+        compiled = ws.run(["gcc", "-O2", "-c", "-o", HARNESS_OBJECT, HARNESS_FILE])
+        built = ws.read_bytes(HARNESS_OBJECT, limits.file_size_bytes) if compiled.ok else None
+    if built is None:
+        return compiled
+    _HARNESS_OBJECTS[key] = built
+    while len(_HARNESS_OBJECTS) > HARNESS_CACHE_ENTRIES:
+        _HARNESS_OBJECTS.popitem(last=False)
+    return built
 
 
 def execute(request: ExecutionRequest) -> ExecutionResult:
@@ -192,10 +201,9 @@ def execute(request: ExecutionRequest) -> ExecutionResult:
 
     if violation := sandbox_violation(request.code):
         return result(Outcome.SANDBOX_VIOLATION, violation)
-    try:
-        return _judge(request, metrics, result)
-    except SandboxBroke as broke:
-        return result(Outcome.INFRA_ERROR, trim(str(broke)))
+    if unfit := missing_isa():
+        return result(Outcome.INFRA_ERROR, unfit)
+    return _judge(request, metrics, result)
 
 
 def _judge(
@@ -203,25 +211,27 @@ def _judge(
 ) -> ExecutionResult:
     """Build and run in a fresh workspace; `metrics` is filled in as the steps finish."""
     task = request.task
-    with workspace(SandboxLimits(wall_s=request.timeout_s)) as ws:
-        build = time.monotonic()
-        compiled = _harness_object(ws, task.harness)  # first, before anything the candidate controls runs
-        if compiled is not None and not compiled.ok:
-            return result(Outcome.INFRA_ERROR, trim(f"the task's harness does not compile:\n{_output(compiled)}"))
+    limits = SandboxLimits(wall_s=request.timeout_s)
+    build = time.monotonic()
+    harness_object = _harness_object(task.harness, limits)  # before anything the candidate controls runs
+    if isinstance(harness_object, SandboxRun):
+        return result(Outcome.INFRA_ERROR, trim(f"the task's harness does not compile:\n{_output(harness_object)}"))
+    with workspace(limits) as ws:
+        ws.write(HARNESS_OBJECT, harness_object)
         ws.write(CANDIDATE_FILE, request.code)
-        assembled = _run(ws, ["as", "--64", "-g", "-o", "cand.o", CANDIDATE_FILE])
+        assembled = ws.run(["as", "--64", "-g", "-o", "cand.o", CANDIDATE_FILE])
         if not assembled.ok:
             metrics["build_s"] = time.monotonic() - build
             return result(assembled.limit_outcome() or Outcome.COMPILATION_ERROR, trim(_output(assembled)))
         if external := _external_symbols(ws):
             return result(Outcome.SANDBOX_VIOLATION, external)
-        linked = _run(ws, ["gcc", "-o", BINARY, "harness.o", "cand.o", "-lm"])
+        linked = ws.run(["gcc", "-o", BINARY, HARNESS_OBJECT, "cand.o", "-lm"])
         metrics["build_s"] = time.monotonic() - build
         if not linked.ok:
             return result(linked.limit_outcome() or Outcome.COMPILATION_ERROR, trim(_output(linked)))
         run_started = time.monotonic()
         watchdog = max(1, min(int(task.environment.get("watchdog_s", WATCHDOG_S)), int(request.timeout_s / 3)))
-        ran = _run(ws, [f"./{BINARY}", str(watchdog)])
+        ran = ws.run([f"./{BINARY}", str(watchdog)])
         metrics["run_s"] = time.monotonic() - run_started
         outcome, diagnostic, found = _run_outcome(ws, ran)
         metrics |= found

@@ -17,6 +17,8 @@ Role = Literal["in", "out", "inout"]
 Syntax = Literal["att", "intel"]
 # Every x86-64 machine here has these (x86-64-v2); goldens use nothing newer (no AVX).
 ISA = "x86-64-v2: SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT (no AVX)"
+# The /proc/cpuinfo names of what ISA adds to baseline x86-64 and the goldens use.
+ISA_CPU_FLAGS = ("pni", "ssse3", "sse4_1", "sse4_2", "popcnt")
 
 INT_REGISTERS = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
 _C_SIZE = {

@@ -195,13 +195,6 @@ static void install_handlers(void) {
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
-static int cpu_ok(void) {
-    __builtin_cpu_init();
-    const char *missing = !__builtin_cpu_supports("sse4.2") ? "sse4.2" : !__builtin_cpu_supports("popcnt") ? "popcnt"
-                        : !__builtin_cpu_supports("ssse3") ? "ssse3" : !__builtin_cpu_supports("sse4.1") ? "sse4.1" : 0;
-    if (missing) printf("INFRA this CPU lacks %s, which the task's ISA (x86-64-v2) includes\n", missing);
-    return !missing;
-}
 static int pin_to_current_cpu(void) {
     int cpu = sched_getcpu();
     cpu_set_t set;

@@ -7,6 +7,10 @@ stops early). A design that simulates correctly is then linted by Verilator (war
 diagnostic; its errors are a COMPILATION_ERROR), synthesised by Yosys (cells, transistor estimate,
 logic depth into `metrics`) and checked for formal equivalence against the golden reference with
 Yosys' equiv passes.
+
+Every input is written before the first tool runs (the workspace is sealed afterwards); the reports
+Yosys writes are read back through the workspace (`Workspace.read_text`), which refuses a link or
+FIFO in their place: the worker never follows an entry that code in the sandbox could have made.
 """
 
 from __future__ import annotations
@@ -84,12 +88,17 @@ def _simulation_outcome(run: SandboxRun) -> tuple[Outcome, str, dict[str, float]
     return Outcome.PASS, "", metrics
 
 
+def _report(ws: Workspace, *names: str) -> str:
+    """The reports Yosys wrote, read without following links (a missing one reads as empty)."""
+    return "".join(ws.read_text(name) or "" for name in names)
+
+
 def _synthesis_metrics(ws: Workspace, top: str, source: str) -> tuple[dict[str, float], str]:
     run = ws.run(["yosys", "-q", "-p", f"read_verilog -sv {source}; synth -flatten -top {top}; "
                   "tee -o stat.txt stat -tech cmos; tee -o ltp.txt ltp -noff"])
     if not run.ok:
         return {"synth_ok": 0.0}, f"yosys synthesis failed:\n{_output(run)}"
-    report = (ws.path / "stat.txt").read_text() + (ws.path / "ltp.txt").read_text()
+    report = _report(ws, "stat.txt", "ltp.txt")
     metrics = {"synth_ok": 1.0}
     for name, pattern in _STAT.items():
         if found := pattern.search(report):
@@ -98,7 +107,9 @@ def _synthesis_metrics(ws: Workspace, top: str, source: str) -> tuple[dict[str, 
 
 
 def _equivalence_metrics(ws: Workspace, top: str, candidate: str) -> dict[str, float]:
-    script = "\n".join(
+    """The script travels on Yosys' command line, not as a file the workspace would have to hold
+    from before the first run (where the candidate's simulation could replace it)."""
+    script = "; ".join(
         [
             f"read_verilog -sv {GOLDEN_FILE}", f"prep -top {top}", f"rename {top} gold", "design -stash gold",
             f"read_verilog -sv {candidate}", f"prep -top {top}", f"rename {top} gate", "design -stash gate",
@@ -107,9 +118,8 @@ def _equivalence_metrics(ws: Workspace, top: str, candidate: str) -> dict[str, f
             "tee -o equiv.txt equiv_status",
         ]
     )
-    ws.write("equiv.ys", script)
-    run = ws.run(["yosys", "-q", "equiv.ys"])
-    found = _EQUIV.search((ws.path / "equiv.txt").read_text()) if run.ok else None
+    run = ws.run(["yosys", "-q", "-p", script])
+    found = _EQUIV.search(_report(ws, "equiv.txt")) if run.ok else None
     if found is None:
         return {"equiv_checked": 0.0}
     unproven = float(found.group(2))
