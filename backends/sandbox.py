@@ -205,24 +205,23 @@ class Workspace:
 
     def write(self, name: str, content: str | bytes, mode: int = 0o644) -> None:
         """Create `name` (parents made) before any command has run here; see `WorkspaceSealed`."""
-        if self._ran:
-            raise WorkspaceSealed(f"{name}: the workspace {self.path} is sealed, a command already ran in it")
-        parts = name.split("/")
-        for depth in range(1, len(parts)):
-            with contextlib.suppress(FileExistsError):
-                workspace_files.make_directory_beneath(self._fd, "/".join(parts[:depth]))
+        self._make_parents(name)
         data = content.encode() if isinstance(content, str) else content
         workspace_files.write_beneath(self._fd, name, data, mode)
 
     def symlink(self, name: str, target: str) -> None:
         """A link the worker itself plants (before any run): the sandbox binds what it points at."""
+        self._make_parents(name)
+        os.symlink(target, self.path / name)
+
+    def _make_parents(self, name: str) -> None:
+        """The directories above `name`, in a workspace no command has run in yet."""
         if self._ran:
             raise WorkspaceSealed(f"{name}: the workspace {self.path} is sealed, a command already ran in it")
         parts = name.split("/")
         for depth in range(1, len(parts)):
             with contextlib.suppress(FileExistsError):
                 workspace_files.make_directory_beneath(self._fd, "/".join(parts[:depth]))
-        os.symlink(target, self.path / name)
 
     def read_bytes(self, name: str, limit: int | None = None) -> bytes | None:
         """Regular file `name` (at most `limit` bytes, default `capture_bytes`), None when absent.
