@@ -47,6 +47,13 @@ def _open_parent(root_fd: int, parts: list[str]) -> int:
     return fd
 
 
+def _check_regular(name: str, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeWorkspaceFile(errno.EINVAL, f"{name!r} is not a regular file (mode {stat.filemode(info.st_mode)})")
+    if info.st_nlink > 1:  # a hard link to a file elsewhere (where fs.protected_hardlinks is off)
+        raise UnsafeWorkspaceFile(errno.EMLINK, f"{name!r} has {info.st_nlink} hard links")
+
+
 def read_beneath(root_fd: int, name: str, limit: int) -> bytes | None:
     """The first `limit` bytes of regular file `name` under `root_fd`; None when it does not exist.
     Raises `UnsafeWorkspaceFile` for anything that is not a regular file reached without a link."""
@@ -65,9 +72,7 @@ def read_beneath(root_fd: int, name: str, limit: int) -> bytes | None:
     finally:
         os.close(parent)
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise UnsafeWorkspaceFile(errno.EINVAL, f"{name!r} is not a regular file (mode {stat.filemode(mode)})")
+        _check_regular(name, os.fstat(fd))
         chunks, left = [], limit
         while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
             chunks.append(chunk)
@@ -87,8 +92,7 @@ def file_size_beneath(root_fd: int, name: str) -> int | None:
         return None
     finally:
         os.close(parent)
-    if not stat.S_ISREG(info.st_mode):
-        raise UnsafeWorkspaceFile(errno.EINVAL, f"{name!r} is not a regular file (mode {stat.filemode(info.st_mode)})")
+    _check_regular(name, info)
     return info.st_size
 
 

@@ -7,6 +7,13 @@ the server was lost or `FORGE_CAD_WARM=0`, one-shot in a fresh workspace with `r
 `measure.py` copied in (the checkout is not visible inside the sandbox). Both give the same verdicts.
 The exported STEP/STL of a valid solid go to the content-addressed export directory (`exports.py`).
 
+What the worker trusts: the candidate shares a uid and a directory with the harness, so a report is
+checked for the shape the harness writes (a report naming INFRA_ERROR or an unknown outcome is a
+forgery: SANDBOX_VIOLATION), workspace files are read only through the workspace's readers (a link
+or FIFO there is SANDBOX_VIOLATION, from `Domain.run`), and a harness that ended without a report is
+the candidate's doing (a limit, or RUNTIME_ERROR), except for the one exit status the harness gives
+before any candidate exists (`runner.IMPORT_FAILED_STATUS`): INFRA_ERROR.
+
 Limits: the candidate script gets the request's `timeout_s` (enforced by the harness around the
 script alone); the harness around it gets that plus `HARNESS_OVERHEAD_S` for the reference, the
 exports and the comparison (seconds each on a loaded machine) and, one-shot, the CadQuery import.
@@ -62,6 +69,33 @@ def _output(run: SandboxRun) -> str:
     return "\n".join(part for part in (run.stderr.strip(), run.stdout.strip()) if part)
 
 
+# What the harness writes into a report: a script killed by a signal, or one of these outcomes. A
+# report with anything else (INFRA_ERROR, a name outside the taxonomy, a field of the wrong type) is
+# not the harness's: the candidate, which can write the files the harness reads, made it up.
+_REPORTED = frozenset({Outcome.PASS, Outcome.COMPILATION_ERROR, Outcome.RUNTIME_ERROR, Outcome.TEST_FAILURE,
+                       Outcome.RESOURCE_EXCEEDED, Outcome.TIMEOUT})  # fmt: skip
+
+
+def _malformed(report: object) -> str:
+    """Why `report` is not one the harness writes ("" when it is)."""
+    if not isinstance(report, dict):
+        return f"a {type(report).__name__}, not an object"
+    if not isinstance(report.get("diagnostic"), str):
+        return "no diagnostic text"
+    metrics = report.get("metrics", {})
+    if not isinstance(metrics, dict) or not all(
+        isinstance(value, int | float) and not isinstance(value, bool) for value in metrics.values()
+    ):
+        return "metrics that are not numbers"
+    if "signal" in report:
+        number = report["signal"]
+        valid = isinstance(number, int) and not isinstance(number, bool) and number in signal.valid_signals()
+        return "" if valid else f"signal {number!r}"
+    if report.get("outcome") not in {outcome.value for outcome in _REPORTED}:
+        return f"outcome {report.get('outcome')!r}"
+    return ""
+
+
 def _from_report(run: SandboxRun, report: dict) -> tuple[Outcome, str]:
     """The harness's verdict; a script killed by a signal maps as the sandbox maps any command."""
     if "signal" in report:
@@ -71,29 +105,40 @@ def _from_report(run: SandboxRun, report: dict) -> tuple[Outcome, str]:
 
 
 def _without_report(run: SandboxRun, limit_s: float) -> tuple[Outcome, str]:
-    """The harness itself did not finish: a limit the candidate's geometry drove it into, or a broken backend."""
+    """The harness did not finish: a limit the candidate's geometry drove it into, the candidate breaking
+    it (killing it, corrupting its files), or, only by the status no candidate can cause, a backend
+    whose CadQuery does not import (a warm server proved its import before taking any job)."""
     limit = run.limit_outcome()
     if limit is Outcome.TIMEOUT:
         return limit, trim(f"the CAD harness (script, export, comparison) did not finish within {limit_s:g} s\n"
                            f"{_output(run)}")  # fmt: skip
     if limit is not None:  # killed: say by what, the tools may have had no time to say anything
-        killed = f"the CAD harness was killed by {signal.Signals(run.signal).name}" if run.signal else ""
+        killed = f"the CAD harness was killed by {runner.signal_name(run.signal)}" if run.signal else ""
         return limit, trim("\n".join(part for part in (killed, _output(run)) if part))
-    return Outcome.INFRA_ERROR, trim(f"CAD harness failed (exit status {run.returncode})\n{_output(run)}")
+    if run.returncode == runner.IMPORT_FAILED_STATUS:
+        return Outcome.INFRA_ERROR, trim(f"the CAD harness could not import CadQuery\n{_output(run)}")
+    ended = f"killed by {runner.signal_name(run.signal)}" if run.signal else f"exit status {run.returncode}"
+    return Outcome.RUNTIME_ERROR, trim(f"the CAD harness ended without a verdict ({ended}) while running "
+                                       f"{runner.CANDIDATE}\n{_output(run)}")  # fmt: skip
 
 
 Verdict = tuple[Outcome, str, dict[str, float]]
 
 
-def _verdict(run: SandboxRun, report: dict | None, directory: Path, limit_s: float) -> Verdict:
-    """Outcome, diagnostic and metrics of one harness run; the exports of a valid solid are stored."""
+def _verdict(harness: warm.HarnessRun, limit_s: float) -> Verdict:
+    """Outcome, diagnostic and metrics of one harness run; the exports of a valid solid are stored.
+    Files are read up to the sandbox's file-size limit, the most the harness can have written."""
+    run, report = harness.run, harness.report
     if not (run.ok and report is not None):
         return (*_without_report(run, limit_s), {})
+    if why := _malformed(report):
+        return Outcome.SANDBOX_VIOLATION, f"the CAD harness's report was tampered with: {why}", {}
     outcome, diagnostic = _from_report(run, report)
     metrics = {k: float(v) for k, v in report.get("metrics", {}).items()}
     for name in (runner.STEP, runner.STL):  # written for every valid solid, matching or not
-        if (directory / name).exists():
-            metrics |= exports.keep(directory / name)
+        data = harness.read_bytes(name, harness.ws.limits.file_size_bytes)
+        if data is not None:
+            metrics |= exports.keep(data, name.rsplit(".", 1)[1])
     return outcome, diagnostic, metrics
 
 
@@ -108,16 +153,19 @@ def _one_shot(python: SandboxPython, files: dict[str, str], timeout_s: float) ->
         for name, text in files.items():
             ws.write(name, text)
         run = ws.run([*python.argv, "runner.py", python.site_packages, f"{timeout_s:g}"])
-        report_path = ws.path / runner.REPORT
-        report = json.loads(report_path.read_text()) if run.ok and report_path.exists() else None
-        return _verdict(run, report, ws.path, wall)
+        text = ws.read_text(runner.REPORT, limits.file_size_bytes) if run.ok else None
+        try:
+            report = None if text is None else json.loads(text)
+        except ValueError:
+            report = text  # not JSON: `_verdict` says the report was tampered with
+        return _verdict(warm.HarnessRun(run, report, ws), wall)
 
 
 def _warm(python: SandboxPython, files: dict[str, str], timeout_s: float) -> Verdict | None:
     """The candidate as a job of a warm server; None where the server was lost (see `warm.py`)."""
     try:
-        with warm.job(python, THREAD_ENV, files, timeout_s) as (run, report, directory):
-            return _verdict(run, report, directory, timeout_s + HARNESS_OVERHEAD_S)
+        with warm.job(python, THREAD_ENV, files, timeout_s) as harness:
+            return _verdict(harness, timeout_s + HARNESS_OVERHEAD_S)
     except warm.HarnessLost as error:
         log.warning("%s; running the candidate in a one-shot sandbox", error)
         return None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from pathlib import Path
 
 import pyarrow.fs as pafs
 
@@ -35,11 +34,11 @@ def export_root() -> str:
     return f"{store.root}/{EXPORT_DIR}"
 
 
-def keep(path: Path) -> dict[str, float]:
-    """Store one exported file by content; its size and hash prefix as metrics."""
-    data = path.read_bytes()
+def keep(data: bytes, kind: str) -> dict[str, float]:
+    """Store one exported file (`kind`: step, stl) by content; its size and hash prefix as metrics.
+    The caller reads the bytes from the sandbox's workspace by its rules (no link followed), so
+    nothing here opens a path a candidate could have made."""
     digest = hashlib.sha256(data).hexdigest()
-    kind = path.suffix.lstrip(".")
     store = _store(os.environ.get(DATA_ENV))
     directory = export_root()
     target = f"{directory}/{digest}.{kind}"

@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import secrets
+import stat
 import subprocess
 import sysconfig
 import tempfile
@@ -38,11 +40,18 @@ class SandboxPython:
 
 
 def _site_link(site: Path) -> Path:
-    """A symlink to `site` in the temporary directory, created atomically and reused."""
+    """A symlink to `site` in the temporary directory, created atomically and reused only if it is
+    ours: without namespaces candidates share that directory, and one could have made the link
+    first (to a `cadquery` of its own, or to swap later: its own entry, which the sticky bit lets it
+    replace, where ours it cannot). The staging name is random, so none can be planted ahead of it."""
     link = Path(tempfile.gettempdir()) / f"forge-cad-site-{hashlib.sha256(str(site).encode()).hexdigest()[:12]}"
-    if not (link.is_symlink() and os.readlink(link) == str(site)):
-        staging = link.with_name(f"{link.name}.{os.getpid()}")
-        staging.unlink(missing_ok=True)
+    try:
+        info = link.lstat()
+        ours = stat.S_ISLNK(info.st_mode) and info.st_uid == os.geteuid() and os.readlink(link) == str(site)
+    except FileNotFoundError:
+        ours = False
+    if not ours:
+        staging = link.with_name(f"{link.name}.{secrets.token_hex(8)}")
         staging.symlink_to(site)
         os.replace(staging, link)
     return link

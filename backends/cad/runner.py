@@ -18,6 +18,10 @@ Why this shape:
   CadQuery, rather than read from a stored STEP: a STEP round trip re-approximates some surfaces,
   and the golden script is short. The parent reads and deletes `reference.py` after the fork and
   makes itself non-dumpable, so the candidate cannot read the golden from disk or memory.
+- Nothing the candidate starts outlives its script: the harness is the subreaper of everything the
+  candidate forks (a daemon in its own session included) and kills all of it (`kill_descendants`)
+  before it judges the solid and writes the report, so no leftover process can swap the solid, the
+  exports or `report.json`.
 - Diagnostics: Python's own traceback (from the candidate's first frame) under a compiler-style
   `part.py:LINE: Type: message` first line, so a repair can find the line; the harness's own words
   only for what no tool says (no solid, invalid solid, geometry differs, too slow).
@@ -44,6 +48,19 @@ STL = "part.stl"
 _CHILD_REPORT = "candidate.json"
 _CHILD_SOLID = "candidate.brep"
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+# The one-shot harness's exit status when CadQuery cannot be imported. That happens before the
+# candidate exists, and nothing else in the harness exits with it, so the worker may read it as the
+# backend's failure (INFRA_ERROR); every other report-less end is the candidate's doing.
+IMPORT_FAILED_STATUS = 3
+
+
+def signal_name(number: int) -> str:
+    """SIGSEGV and the like; a number for the signals Python has no name for (real-time ones)."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def located(error: BaseException, filename: str = CANDIDATE) -> str:
@@ -118,6 +135,43 @@ def _wait(pid: int, timeout_s: float) -> tuple[int | None, int]:
     if status is None:
         _, _, usage = os.wait4(pid, 0)
     return status, usage.ru_maxrss if usage else 0
+
+
+def become_subreaper() -> None:
+    """Adopt every orphan among our descendants (not inherited across fork: each harness process
+    that forks candidates sets it), so `kill_descendants` finds what a double fork or setsid hid."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(child) for child in handle.read().split()]
+    return found
+
+
+def kill_descendants() -> None:
+    """SIGKILL and reap every descendant of this process (a subreaper: `become_subreaper`). Round by
+    round until none is left: the children of a process killed mid-fork come back to us, and the
+    sandbox's process limit bounds how many a fork bomb can make meanwhile."""
+    while True:
+        found, stack = [], [os.getpid()]
+        while stack:
+            children = _children(stack.pop())
+            found += children
+            stack += children
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        time.sleep(0.001)
 
 
 def _build_reference(source: str) -> object:
@@ -228,6 +282,7 @@ def run(timeout_s: float, private_fds: tuple[int, ...] = ()) -> dict:
     gate_read, gate_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    become_subreaper()
     pid = os.fork()
     if pid == 0:
         os.close(gate_write)
@@ -244,12 +299,13 @@ def run(timeout_s: float, private_fds: tuple[int, ...] = ()) -> dict:
     status, peak_kib = _wait(pid, timeout_s)
     metrics["script_s"] = time.monotonic() - script_started
     metrics["script_peak_rss_mb"] = peak_kib / 1024
+    kill_descendants()  # from here on, every file the judging reads or writes is the harness's alone
     if status is None:
         return {"outcome": "TIMEOUT", "diagnostic": f"{CANDIDATE} did not finish within {timeout_s:g} s",
                 "metrics": metrics}  # fmt: skip
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status), "diagnostic": f"{CANDIDATE} was killed by signal "
-                f"{signal.Signals(os.WTERMSIG(status)).name}", "metrics": metrics}  # fmt: skip
+                f"{signal_name(os.WTERMSIG(status))}", "metrics": metrics}  # fmt: skip
     if not os.path.exists(_CHILD_REPORT):  # it ended itself (os._exit) before the harness could report
         return {"outcome": "RUNTIME_ERROR", "diagnostic": f"{CANDIDATE} exited with status "
                 f"{os.waitstatus_to_exitcode(status)} before producing a result", "metrics": metrics}  # fmt: skip
@@ -264,7 +320,12 @@ def run(timeout_s: float, private_fds: tuple[int, ...] = ()) -> dict:
 
 def main(site: str, timeout_s: float) -> None:
     """One-shot: import, run one candidate, write `report.json`."""
-    import_s = prepare(site)
+    try:
+        import_s = prepare(site)
+    except Exception:  # noqa: BLE001 - the backend is broken, not the candidate: say so by the status
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(IMPORT_FAILED_STATUS)
     report = run(timeout_s)
     report["metrics"]["import_s"] = import_s
     report["metrics"]["cpu_s"] = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime

@@ -2,9 +2,17 @@
 
 A worker keeps one idle server per concurrent caller (a Ray actor: one), started on first use: the
 first job pays the CadQuery import, every later one only forks. `server.py` says what a job is and
-why jobs cannot reach each other; this module owns the channels: two FIFOs in the server's
-workspace, opened by both sides at start-up and unlinked as soon as the server says it is ready,
-so from then on only open descriptors connect host and server.
+why jobs cannot reach each other; this module owns the channels and what the host touches:
+- everything it writes into the server's workspace is written before the server starts: the
+  harness files and two FIFOs, which the host opens at once (the request FIFO read-write, so the
+  open needs no reader yet) and the server unlinks once it has opened them. From then on only open
+  descriptors connect host and server: a job's files travel inside its request and the server
+  writes them, sandboxed, so no link a candidate plants can steer a write of the host's (and the
+  server splices them without reading them, so the golden script is never in its memory);
+- what it reads from that workspace (a job's stdout, stderr and exports) it reads through the
+  workspace's descriptor-based readers (`Workspace.read_bytes`: no link followed, no FIFO opened,
+  size-capped), after the server has killed every process of the job;
+- to stop a server it kills the workspace's processes (`Workspace.kill`: its cgroup and uid).
 
 A server that dies, stops answering within the job's deadline plus `REPLY_MARGIN_S`, or cannot be
 started raises `HarnessLost`; it is killed and dropped, and the caller runs that job one-shot.
@@ -14,22 +22,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import errno
 import json
 import logging
 import os
 import secrets
 import select
-import shutil
-import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from backends import isolation
 from backends.cad import server
 from backends.cad.interpreter import SandboxPython
-from backends.sandbox import NOBODY, GiB, SandboxLimits, SandboxRun, _tail, workspace
+from backends.sandbox import GiB, SandboxLimits, SandboxRun, Workspace, workspace
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,21 @@ class HarnessLost(RuntimeError):
     """The warm server died, hung or never started; the message holds what it printed."""
 
 
+@dataclass(frozen=True)
+class HarnessRun:
+    """How one harness run ended (`run`, and the harness's `report`, None without one) and where its
+    files are: `directory` of `ws` ("" for a one-shot workspace, `jobs/NAME` for a warm job)."""
+
+    run: SandboxRun
+    report: object
+    ws: Workspace
+    directory: str = ""
+
+    def read_bytes(self, name: str, limit: int | None = None) -> bytes | None:
+        """File `name` of the run's directory, by `Workspace.read_bytes`'s rules."""
+        return self.ws.read_bytes(f"{self.directory}/{name}" if self.directory else name, limit)
+
+
 class WarmHarness:
     """One running `server.py` sandbox; `job` runs one candidate in it. Not thread-safe: one caller at a time."""
 
@@ -53,10 +75,13 @@ class WarmHarness:
         self.ws = self._stack.enter_context(workspace(SERVER_LIMITS, read_only=python.read_only))
         self.ws.env.update(env)
         self._ended: SandboxRun | None = None
+        self._failure: BaseException | None = None
         self._requests = self._replies = -1
         self._buffer = b""
+        # /tmp is the sandbox's own tmpfs in bubblewrap and unshare, the host's without namespaces
+        tmp = server.PRIVATE_TMP if self.ws.mode is not isolation.Mode.NONE else "host"
         try:
-            self._start([*python.argv, "server.py", python.site_packages])
+            self._start([*python.argv, "server.py", python.site_packages, tmp])
         except BaseException:
             self.close()
             raise
@@ -64,49 +89,53 @@ class WarmHarness:
     def _start(self, argv: list[str]) -> None:
         for name in server.FILES:
             self.ws.write(name, (_HERE / name).read_text())
-        self._own(self.ws.path / server.JOBS, directory=True)
-        fifos = [self.ws.path / server.REQUESTS, self.ws.path / server.REPLIES]
-        for fifo in fifos:
-            os.mkfifo(fifo, 0o600)
-            self._own(fifo)
-        self._replies = os.open(fifos[1], os.O_RDONLY | os.O_NONBLOCK)
+        self._requests, self._replies = self._channels()
         self._thread = threading.Thread(target=self._serve, args=(argv,), name="cad-warm-harness", daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + STARTUP_S
-        self._requests = self._connect(fifos[0], deadline)
-        ready = self._reply(deadline)
-        for fifo in fifos:
-            fifo.unlink()
-        self.import_s, self.isolated = float(ready["import_s"]), bool(ready["isolated"])
+        ready = self._reply(time.monotonic() + STARTUP_S)
+        log.info("CAD harness server ready (%s): CadQuery imported in %.1f s", self.ws.isolation, ready["import_s"])
 
-    @staticmethod
-    def _own(path: Path, directory: bool = False) -> None:
-        if directory:
-            path.mkdir()
-        if os.geteuid() == 0:
-            os.chown(path, NOBODY, NOBODY)
+    def _channels(self) -> tuple[int, int]:
+        """The request and reply FIFOs, made in the still unused workspace and opened before the server
+        starts: no path of the workspace is opened once anything ran there. The request end is opened
+        read-write (Linux lets a FIFO be opened so without waiting for a reader); the server unlinks
+        both once it holds them. Both belong to the job's uid, who runs the server."""
+        fds = []
+        for name, flags in ((server.REQUESTS, os.O_RDWR), (server.REPLIES, os.O_RDONLY)):
+            path = self.ws.path / name
+            os.mkfifo(path, 0o600)
+            if not self.ws.lease.shared:
+                os.chown(path, self.ws.lease.uid, self.ws.lease.uid)
+            fds.append(os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC))
+        return fds[0], fds[1]
 
     def _serve(self, argv: list[str]) -> None:
-        self._ended = self.ws.run(argv)
+        try:
+            self._ended = self.ws.run(argv)
+        except BaseException as error:  # noqa: BLE001 - reported by `_lost` to the caller's thread
+            self._failure = error
 
     def _lost(self, what: str) -> HarnessLost:
         self.kill()
         ended = self._ended
         output = f"\n{ended.stderr.strip()}\n{ended.stdout.strip()}".rstrip() if ended else ""
-        status = f" (exit status {ended.returncode})" if ended else ""
+        status = f" (exit status {ended.returncode})" if ended else f" ({self._failure})" if self._failure else ""
         return HarnessLost(f"CAD harness server {what}{status}{output}")
 
-    def _connect(self, fifo: Path, deadline: float) -> int:
-        """Open the request FIFO for writing: possible once the server has opened it for reading."""
-        while True:
-            try:
-                return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError as error:
-                if error.errno != errno.ENXIO:
-                    raise
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise self._lost("did not start")
-            time.sleep(0.02)
+    def _send(self, name: str, timeout_s: float, files: dict[str, str], deadline: float) -> None:
+        """One job on the request FIFO (framed as `server._receive` reads it: the files' bytes after the
+        header, for the server to splice); a server that stops reading runs into the deadline."""
+        contents = [text.encode() for text in files.values()]
+        sizes = [[filename, len(content)] for filename, content in zip(files, contents, strict=True)]
+        header = json.dumps({"job": name, "timeout_s": timeout_s, "files": sizes}).encode()
+        data = b"".join([len(header).to_bytes(server.HEADER_PREFIX_BYTES, "big"), header, *contents])
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._thread.is_alive():
+                raise self._lost("took no job")
+            if select.select([], [self._requests], [], min(left, 1.0))[1]:
+                with contextlib.suppress(BlockingIOError):
+                    data = data[os.write(self._requests, data) :]
 
     def _reply(self, deadline: float) -> dict:
         """The server's next JSON line."""
@@ -128,44 +157,32 @@ class WarmHarness:
     def alive(self) -> bool:
         return self._requests >= 0 and self._thread.is_alive()
 
-    @contextlib.contextmanager
-    def job(self, files: dict[str, str], timeout_s: float) -> Iterator[tuple[SandboxRun, dict | None, Path]]:
-        """Run one candidate: (how the job process ended, its report or None, its directory). The
-        directory (exports in it) is removed when the block ends."""
+    def job(self, files: dict[str, str], timeout_s: float) -> HarnessRun:
+        """Run one candidate; its outputs stay readable in `jobs/NAME` until the next job."""
         name = secrets.token_hex(8)
-        path = self.ws.path / server.JOBS / name
-        self._own(path, directory=True)
-        try:
-            for filename, text in files.items():
-                (path / filename).write_text(text)
-            started = time.monotonic()
-            try:
-                os.write(self._requests, (json.dumps({"job": name, "timeout_s": timeout_s}) + "\n").encode())
-            except (BrokenPipeError, BlockingIOError) as error:
-                raise self._lost(f"took no job ({error})") from None
-            reply = self._reply(started + timeout_s + server.JOB_OVERHEAD_S + REPLY_MARGIN_S)
-            code = int(reply["returncode"])
-            run = SandboxRun(
-                argv=("server.py", name),
-                returncode=code,
-                stdout=_tail(path / server.STDOUT, self.ws.capture_bytes) if (path / server.STDOUT).exists() else "",
-                stderr=_tail(path / server.STDERR, self.ws.capture_bytes) if (path / server.STDERR).exists() else "",
-                duration_s=time.monotonic() - started,
-                timed_out=bool(reply["timed_out"]),
-                signal=-code if code < 0 and not reply["timed_out"] else None,
-            )
-            yield run, reply["report"], path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
+        started = time.monotonic()
+        deadline = started + timeout_s + server.JOB_OVERHEAD_S + REPLY_MARGIN_S
+        self._send(name, timeout_s, files, deadline)
+        reply = self._reply(deadline)
+        if reply.get("job") != name:
+            raise self._lost(f"answered for job {reply.get('job')!r}, not {name!r}")
+        code, timed_out = int(reply["returncode"]), bool(reply["timed_out"])
+        directory = f"{server.JOBS}/{name}"
+        run = SandboxRun(
+            argv=("server.py", name),
+            returncode=code,
+            stdout=self.ws.read_text(f"{directory}/{server.STDOUT}") or "",
+            stderr=self.ws.read_text(f"{directory}/{server.STDERR}") or "",
+            duration_s=time.monotonic() - started,
+            timed_out=timed_out,
+            signal=-code if code < 0 and not timed_out else None,
+            isolation=self.ws.isolation,
+        )
+        return HarnessRun(run, reply["report"], self.ws, directory)
 
     def kill(self) -> None:
-        """End the server's sandbox now: SIGKILL to the process group of our child that runs it."""
-        for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-            for pid in children.read_text().split():
-                with contextlib.suppress(OSError):
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                    if str(self.ws.path).encode() in cmdline or os.readlink(f"/proc/{pid}/cwd") == str(self.ws.path):
-                        os.killpg(int(pid), signal.SIGKILL)
+        """End the server's sandbox now: every process of its workspace (cgroup and uid)."""
+        self.ws.kill()
         if hasattr(self, "_thread"):
             self._thread.join(timeout=10)
 
@@ -188,11 +205,13 @@ _unstartable: list[str] = []  # why a server could not start: then no other is t
 
 
 def _take(python: SandboxPython, env: dict[str, str]) -> WarmHarness:
-    """An idle live server, else a new one (the pool grows to the number of concurrent callers)."""
+    """An idle live server of the isolation mode asked for now, else a new one (the pool grows to the
+    number of concurrent callers; a server of another mode would record the wrong isolation)."""
+    mode = isolation.chosen()
     with _idle_lock:
         while _idle:
             harness = _idle.pop()
-            if harness.alive:
+            if harness.alive and harness.ws.mode is mode:
                 return harness
             harness.close()
     if _unstartable:
@@ -210,14 +229,12 @@ def _take(python: SandboxPython, env: dict[str, str]) -> WarmHarness:
 
 
 @contextlib.contextmanager
-def job(
-    python: SandboxPython, env: dict[str, str], files: dict[str, str], timeout_s: float
-) -> Iterator[tuple[SandboxRun, dict | None, Path]]:
-    """`WarmHarness.job` on a pooled server; `python` and `env` only matter to a server started here."""
+def job(python: SandboxPython, env: dict[str, str], files: dict[str, str], timeout_s: float) -> Iterator[HarnessRun]:
+    """`WarmHarness.job` on a pooled server, held for the block (its outputs are read there); `python`
+    and `env` only matter to a server started here. A block that raises drops the server."""
     harness = _take(python, env)
     try:
-        with harness.job(files, timeout_s) as outcome:
-            yield outcome
+        yield harness.job(files, timeout_s)
     except BaseException:
         harness.close()
         raise
