@@ -294,3 +294,11 @@ def test_limits_end_the_tool_in_every_mode(any_mode: isolation.Mode) -> None:
         spin = ws.run(["bash", "-c", "while :; do :; done"])
     assert flood.limit_outcome() is Outcome.RESOURCE_EXCEEDED and not flood.timed_out
     assert spin.limit_outcome() is Outcome.TIMEOUT and not spin.timed_out
+
+
+def test_hard_links_are_refused(any_mode: isolation.Mode) -> None:
+    """Where fs.protected_hardlinks is off, a hard link is a way to a root-only file elsewhere."""
+    with workspace(SandboxLimits(wall_s=10)) as ws:
+        ws.run(["sh", "-c", "echo data > out.txt && ln out.txt second"])
+        with pytest.raises(UnsafeWorkspaceFile, match="hard links"):
+            ws.read_text("out.txt")
