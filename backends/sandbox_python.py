@@ -1,9 +1,10 @@
 """The Python interpreter and package directories the sandbox user can reach.
 
 Domains whose harness is Python (gpu: torch and Triton; cad: CadQuery) run it inside the sandbox as
-`nobody` (when we are root), where only /usr, /etc, the workspace at /work and the given read-only
-binds exist. The worker's own interpreter may live where `nobody` cannot go (pyenv under /root, mode
-700) or under /work, which the workspace mount hides; then the system interpreter of the same
+the job's own uid (when we are root: an unnamed uid in no group, so only the "others" permission
+bits let it in), where only /usr, /etc, the workspace at /work and the given read-only binds exist.
+The worker's own interpreter may live where that uid cannot go (pyenv under /root, mode 700) or
+under /work, which the workspace mount hides; then the system interpreter of the same
 major.minor version runs instead (same ABI, so the same extension modules load). How each domain
 exposes its package directories inside the sandbox (links in the workspace, or one in /tmp for a
 long-lived server) is its own business; what may be bound is decided here.
@@ -22,7 +23,8 @@ from backends.sandbox import INSIDE_WORKDIR, SandboxUnavailable
 
 
 def reachable(path: Path) -> bool:
-    """Whether an unprivileged user can reach and read/execute `path` (we run it as nobody when root)."""
+    """Whether an unprivileged user can reach and read/execute `path` (when we are root, jobs run as a
+    uid that owns nothing and is in no group: the "others" bits decide)."""
     if os.geteuid() != 0:
         return os.access(path, os.R_OK)
     try:
@@ -34,7 +36,7 @@ def reachable(path: Path) -> bool:
 
 
 def interpreter() -> tuple[str, str]:
-    """(executable, its installation prefix) that `nobody` can run, with this process's Python version."""
+    """(executable, its installation prefix) that a job's uid can run, with this process's Python version."""
     real = Path(sys.executable).resolve()
     if reachable(real) and not real.is_relative_to(INSIDE_WORKDIR):
         return str(real), str(real.parent.parent)

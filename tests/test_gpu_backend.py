@@ -251,14 +251,15 @@ def test_a_candidate_that_never_returns_times_out(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.slow
 @pytest.mark.skipif(nvcc_check.find_nvcc() is None, reason="no nvcc: CUDA sources cannot be compile-checked here")
 def test_cuda_sources_are_compile_checked_by_nvcc_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    """nvcc's error, mapped to the candidate's line; a clean compile cannot run here (not a verdict)."""
+    """nvcc's error, mapped to the candidate's line; a clean compile cannot run here: CUDA on the CPU path
+    is the candidate's RUNTIME_ERROR (an outcome it can choose is never INFRA_ERROR), in nvcc's words."""
     monkeypatch.setenv("FORGE_GPU", "0")
     task = task_of("relu")
     broken = CUDA_RELU.replace("    if (i < n) out[i] = x[i] > 0.f ? x[i] : 0.f;", BROKEN_LINE)
     requests = [ExecutionRequest.for_code(task, code, 60) for code in (CUDA_RELU, broken)]
     with ThreadPoolExecutor(2) as pool:
         clean, bad = pool.map(execute, requests)
-    assert clean.outcome is Outcome.INFRA_ERROR and "compile check only" in clean.diagnostic
+    assert clean.outcome is Outcome.RUNTIME_ERROR and "compile check only" in clean.diagnostic
     assert bad.outcome is Outcome.COMPILATION_ERROR, bad.diagnostic
     line = broken.split("\n").index(BROKEN_LINE) + 1
     assert bad.diagnostic.startswith(f"candidate.py:{line}: ") and 'identifier "y" is undefined' in bad.diagnostic

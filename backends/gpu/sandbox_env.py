@@ -1,16 +1,17 @@
 """What the sandboxed runner needs to see: a Python with torch and triton, and on a GPU, the GPU.
 
-The sandbox runs commands as `nobody`, inside bubblewrap where it can (only /usr, /etc, the workspace
-at /work and the paths given as `read_only` exist there). Three things stand in the way of simply
-running `sys.executable` there, and this module works around each:
+The sandbox runs commands as the job's own uid (no account, no groups), in its isolation mode (only
+/usr, /etc, the workspace at /work and the paths given as `read_only` exist there). Three things
+stand in the way of simply running `sys.executable` there, and this module works around each:
 
-- the worker's interpreter may live where `nobody` cannot go (`backends.sandbox_python` picks one
-  that it can run);
-- the packages (a venv) may live under /work, which inside bubblewrap is the workspace mount: a
+- the worker's interpreter may live where the job's uid cannot go (`backends.sandbox_python` picks
+  one that it can run);
+- the packages (a venv) may live under /work, which inside the sandbox is the workspace mount: a
   read-only bind there is hidden by it. So each site-packages directory is linked from inside the
-  workspace and the link is what is bound and put on PYTHONPATH: bubblewrap resolves the link on the
-  host and mounts the real directory at the link's path (under the sandbox's private /tmp), and
-  without bubblewrap the link itself leads there;
+  workspace (`Workspace.symlink`, before the workspace's first run: a link the candidate could have
+  replaced is never bound) and the link is what is bound and put on PYTHONPATH: bubblewrap, or the
+  unshare mode's mount, resolves the link on the host and mounts the real directory at the link's
+  path (under the sandbox's private /tmp), and with no namespaces the link itself leads there;
 - CUDA needs the /dev/nvidia* nodes, which bubblewrap's private /dev hides (`execute` adds them to
   the workspace's `read_only` paths, which the sandbox binds with --dev-bind since they lie under
   /dev), and the driver's variables (library path, visible devices: Ray sets CUDA_VISIBLE_DEVICES per
@@ -34,6 +35,7 @@ CUDA_VARIABLES = (
     "NVSHMEM_DISABLE_NVLS",
 )  # fmt: skip
 LINK_DIR = ".python-path"
+NINJA = Path("ninja", "data", "bin")
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,13 @@ def cuda_home() -> Path | None:
 
 
 def prepare(ws: Workspace, gpu: bool) -> SandboxPython:
-    """Link the package directories into `ws`, and return how to run Python there."""
+    """Link the package directories into `ws` (before it has run anything), and return how to run
+    Python there."""
     executable, prefix = interpreter()
-    links_root = ws.path / LINK_DIR
-    links_root.mkdir()
-    links = []
+    links: dict[str, Path] = {}  # the link's path as the sandbox sees it -> the directory it leads to
     for index, directory in enumerate(site_directories()):
-        if not reachable(directory):
-            continue
-        link = links_root / str(index)
-        link.symlink_to(directory)
-        links.append(str(link))
+        if reachable(directory):
+            links[_link(ws, str(index), directory)] = directory
     read_only = (*prefix_binds(prefix), *links)
     env = {"PYTHONPATH": os.pathsep.join(links), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
     path = ["/usr/bin", "/bin"]
@@ -70,22 +68,26 @@ def prepare(ws: Workspace, gpu: bool) -> SandboxPython:
         path.insert(0, str(home / "bin"))
         env["CUDA_HOME"] = str(home)
     # load_inline runs `ninja`: older pip wheels keep it in the package, newer ones in the venv's scripts
-    ninja = [str(Path(link, "ninja", "data", "bin")) for link in links if Path(link, "ninja", "data", "bin").is_dir()]
-    scripts = _scripts_directory(links_root)
+    ninja = [str(Path(link, NINJA)) for link, directory in links.items() if (directory / NINJA).is_dir()]
+    scripts = _scripts_directory(ws)
     env["PATH"] = os.pathsep.join([*ninja, *path, *scripts])
     if gpu:
         env |= {name: os.environ[name] for name in CUDA_VARIABLES if name in os.environ}
     return SandboxPython(executable=executable, read_only=(*read_only, *scripts), env=env)
 
 
-def _scripts_directory(links_root: Path) -> list[str]:
+def _link(ws: Workspace, name: str, directory: Path) -> str:
+    """A link to `directory` in the workspace's LINK_DIR; its path on the host, which the sandbox binds."""
+    ws.symlink(f"{LINK_DIR}/{name}", str(directory))
+    return str(ws.path / LINK_DIR / name)
+
+
+def _scripts_directory(ws: Workspace) -> list[str]:
     """This environment's scripts directory as the sandbox sees it (bound, or linked where the workspace
     mount would hide it), or nothing where the sandbox user cannot reach it."""
     scripts = Path(sys.prefix, "bin")
     if not reachable(scripts):
         return []
     if scripts.is_relative_to(INSIDE_WORKDIR):
-        link = links_root / "bin"
-        link.symlink_to(scripts)
-        return [str(link)]
+        return [_link(ws, "bin", scripts)]
     return [str(scripts)]

@@ -6,6 +6,11 @@ Triton's launcher, `load_inline` build failures), the message itself. The diagno
 exception's own text; where the tool names a place in the candidate, a `candidate.py:LINE:` prefix
 is added in compiler style, so a reader (or the perturb policy) can go to the line. Triton reports
 lines relative to the kernel and nvcc relative to its generated `.cu` file; both are mapped back.
+
+What the CPU path cannot run (CUDA sources, `device="cuda"`, a Triton feature the interpreter lacks)
+is the candidate's RUNTIME_ERROR: the task says which path it runs on. INFRA_ERROR here is only the
+harness's belief that its own code broke (an exception raised in its files); the worker never takes
+it for an infrastructure failure from a process the candidate shares (`execute._judged`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ _BY_TYPE = {
     "OutOfMemoryError": RESOURCE_EXCEEDED,
     "MemoryCheckError": MEMORY_FAULT,
     "RaceCheckError": TEST_FAILURE,
-    "CudaNeedsGpu": INFRA_ERROR,
+    # CUDA sources that compiled where no GPU can run them: the task runs on the CPU path, and code that
+    # insists on CUDA there fails to run, as `device="cuda"` does ("Torch not compiled with CUDA enabled")
+    "CudaNeedsGpu": RUNTIME_ERROR,
 }
 # CUDA's own error strings, as PyTorch ("CUDA error: ...") and Triton ("Triton Error [CUDA]: ...") relay them.
 _MEMORY_MESSAGES = (
@@ -58,13 +65,6 @@ _RESOURCE_MESSAGES = (
     "exceeds the maximum",
 )
 _BUILD_MESSAGES = ("Error building extension", "Error compiling objects for extension")
-# Where the CPU path cannot run what a GPU would: not the candidate's fault.
-_NO_GPU_MESSAGES = (
-    "Torch not compiled with CUDA enabled",
-    "Found no NVIDIA driver",
-    "not supported in interpreter mode",
-    "0 active drivers",
-)
 # A plain exception raised inside these files is a bug of the harness, not of the candidate. Not the
 # runner: a candidate with the wrong constructor signature fails right at the runner's call of it.
 _HARNESS_FILES = ("checks.py", "interpret_check.py", "static_compile.py", "nvcc_check.py", "failures.py")
@@ -155,8 +155,6 @@ def _outcome(chain: list[BaseException], message: str) -> str:
         if type(link).__name__ == "PTXASError":
             return RESOURCE_EXCEEDED if "too much" in str(link) else COMPILATION_ERROR
     if any(_raised_by_harness(link) for link in chain):  # also under Triton's InterpreterError wrapper
-        return INFRA_ERROR
-    if any(text in message for text in _NO_GPU_MESSAGES):
         return INFRA_ERROR
     if any(text in message for text in _BUILD_MESSAGES):
         return COMPILATION_ERROR

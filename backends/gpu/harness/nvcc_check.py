@@ -4,8 +4,9 @@
 CPU path it is replaced, before the candidate is imported, by a compile check: the CUDA sources,
 with the same prelude `load_inline` adds, go through nvcc with PyTorch's include paths and its
 NVCC flags, for the target architecture. nvcc's errors become a `CudaBuildError` (a compilation
-error, in nvcc's words); a clean compile still cannot be run here, which `CudaNeedsGpu` says
-(an infrastructure limit, not a verdict on the code). Extensions without CUDA sources build as usual.
+error, in nvcc's words); a clean compile still cannot be run here, which `CudaNeedsGpu` says (the
+candidate's RUNTIME_ERROR, with nvcc's verdict in its words: an outcome the candidate can choose
+is never an infrastructure failure). Extensions without CUDA sources build as usual.
 """
 
 from __future__ import annotations

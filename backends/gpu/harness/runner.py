@@ -1,10 +1,15 @@
 """Check (and on a GPU, time) one candidate against a KernelBench-style reference, in the sandbox.
 
 Usage: `python runner.py CONFIG.json` in a workspace holding `problem.py` (Model, get_inputs,
-get_init_inputs), `candidate.py` (ModelNew) and a `nonce` file. Writes `result.json`: outcome,
-diagnostic, metrics, versions, and the nonce (read and deleted before the candidate is imported, so a
-candidate that writes its own result.json cannot know it; this keeps honest mistakes from passing,
-it is not a security boundary: the candidate runs in this process).
+get_init_inputs), `candidate.py` (ModelNew, in `check` mode) and a `nonce` file. Writes `result.json`:
+outcome, diagnostic, metrics, versions, and the nonce (read and deleted before the candidate is
+imported, so a candidate that writes its own result.json cannot know it; this keeps honest mistakes
+from passing, it is not a security boundary: the candidate runs in this process, which is why the
+worker takes nothing this process reports in `check` mode for an infrastructure failure).
+
+Modes: `check` (the candidate), `reference` (everything `check` does before it imports the
+candidate, in a workspace without one: the worker's test that the harness works on this task),
+`baseline` (the reference timed eagerly and under torch.compile, also without a candidate).
 
 Order: reference outputs for every trial are computed first, before the candidate is imported. Then
 per trial: seed, `ModelNew(*init_inputs)`, forward on fresh copies of the inputs (guarded on the
@@ -28,7 +33,9 @@ from types import ModuleType
 
 from failures import INFRA_ERROR, MEMORY_FAULT, PASS, TEST_FAILURE, Failure, classify
 
-RESULT, STAGE, NONCE = "result.json", "stage", "nonce"
+RESULT, NONCE = "result.json", "nonce"
+# The head of a longer diagnostic is kept (the worker trims to far less): it reads at most 1 MiB of result.json.
+DIAGNOSTIC_CHARS = 128 * 1024
 
 
 @dataclass
@@ -139,8 +146,9 @@ def _static_verdict(compiler, checks) -> tuple[dict[str, float], Failure | None]
     return metrics, None
 
 
-def check(config: dict, compiler=None) -> dict:
-    """The `check` mode: correctness on every trial, then resources and (GPU) timing."""
+def _prepare_check(config: dict, compiler=None) -> tuple[list[Case], object]:
+    """What `check` does before it imports the candidate: CUDA is there (GPU), the reference's outputs
+    for every trial, and on the CPU path the interpreter's checks installed. (cases, those checks)."""
     import torch
 
     device = config["device"]
@@ -158,7 +166,21 @@ def check(config: dict, compiler=None) -> dict:
         checks = interpret_check.InterpreterChecks(config.get("target_arch"), compiler.send if compiler else None)
         checks.install()
         nvcc_check.install(int(config.get("target_arch") or 90))
-    Path(STAGE).write_text("candidate")
+    return cases, checks
+
+
+def reference(config: dict) -> dict:
+    """The `reference` mode: `check` up to the candidate, in a workspace that has none."""
+    cases, _ = _prepare_check(config)
+    return {"outcome": PASS, "diagnostic": "", "metrics": {"trials": float(len(cases))}}
+
+
+def check(config: dict, compiler=None) -> dict:
+    """The `check` mode: correctness on every trial, then resources and (GPU) timing."""
+    from checks import load_module
+
+    device = config["device"]
+    cases, checks = _prepare_check(config, compiler)
     metrics: dict[str, float] = {"max_abs_err": 0.0, "max_rel_err": 0.0}
     timed, failure = None, None
     try:
@@ -252,13 +274,16 @@ def main(config_path: str) -> None:
     nonce = nonce_file.read_text() if nonce_file.exists() else ""
     nonce_file.unlink(missing_ok=True)
     _prepare_environment(config["device"], bool(config.get("memcheck")))
-    Path(STAGE).write_text("harness")
     try:
-        result = baseline(config) if config["mode"] == "baseline" else check(config, _static_compiler(config))
+        if config["mode"] == "check":
+            result = check(config, _static_compiler(config))
+        else:
+            result = baseline(config) if config["mode"] == "baseline" else reference(config)
     except Failure as failure:
         result = {"outcome": failure.outcome, "diagnostic": failure.diagnostic, "metrics": {}}
     except BaseException:  # noqa: BLE001 - a broken harness is reported as such
         result = {"outcome": INFRA_ERROR, "diagnostic": traceback.format_exc(limit=6), "metrics": {}}
+    result["diagnostic"] = result["diagnostic"][:DIAGNOSTIC_CHARS]
     result |= {"nonce": nonce, "versions": _versions(config["device"])}
     Path(RESULT).write_text(json.dumps(result))
     sys.stdout.flush()
