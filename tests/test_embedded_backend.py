@@ -46,6 +46,7 @@ def test_golden_passes_with_size_and_time_metrics(tasks: dict[str, Task]) -> Non
     assert 1000 < result.metrics["flash_bytes"] < 16384
     assert result.metrics["ram_bytes"] >= result.metrics["stack_reserved_bytes"] == 1024
     assert result.metrics["build_s"] > 0 and result.metrics["run_s"] > 0 and result.metrics["bus_checked"] == 1
+    assert result.metrics["fresh_inputs"] == 1 and 0 <= result.metrics["input_seed"] < 2**32
     assert result.tool_versions["arm-none-eabi-gcc"].startswith("arm-none-eabi-gcc")
     assert result.tool_versions["qemu-system-arm"].startswith("QEMU emulator version")
 
@@ -100,7 +101,7 @@ def test_hung_firmware_is_timeout(tasks: dict[str, Task]) -> None:
     hung = task.reference.replace("static volatile uint32_t events;", "static uint32_t events;")
     result = run(task, hung)
     assert result.outcome is Outcome.TIMEOUT
-    assert "firmware did not exit" in result.diagnostic and "events_ok=0x00000001" in result.diagnostic
+    assert "firmware did not exit" in result.diagnostic and "counted_by_isr=0x00000001" in result.diagnostic
 
 
 def test_wrong_baud_rate_is_test_failure_with_transcript_diff(tasks: dict[str, Task]) -> None:

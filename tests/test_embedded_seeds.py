@@ -9,11 +9,12 @@ import pytest
 
 from backends.domain import get_domain
 from backends.embedded.emulation import EMULATOR_ENV
-from backends.embedded.families import FAMILIES
+from backends.embedded.families import FAMILIES, fresh_harness
 from backends.embedded.families.buffers import POP, ring_model
 from backends.embedded.families.codecs import CRC_MODELS, checksum
 from backends.embedded.families.framing import cobs_decode, cobs_encode, slip_decode, slip_encode
 from backends.embedded.faults import FAULT_KINDS, MUTATORS
+from backends.embedded.firmware import Harness
 from backends.faults import sites
 from schemas.artifacts import ExecutionRequest, ExecutionResult, Task
 from schemas.outcome import Outcome
@@ -47,6 +48,23 @@ def test_families_give_hundreds_of_distinct_tasks() -> None:
     assert len({t.task_id for t in tasks}) == len(tasks)
     assert len({t.reference for t in tasks}) == len(tasks)
     assert all(t.instruction and '#include "task.h"' in t.reference and "(" in t.interface for t in tasks)
+
+
+def test_inputs_are_fresh_per_seed_and_reproducible() -> None:
+    """Seed 0 rebuilds each stored harness exactly; other seeds feed the candidate other inputs (a
+    different console, USART stream or register-write sequence in every family), the same way twice;
+    a harness that is not the family's own (edited, synthesised) is left as it is."""
+    changed: set[str] = set()
+    for task in get_domain("embedded").seed_tasks(None):
+        stored = Harness.from_json(task.harness)
+        assert fresh_harness(task.family, task.params, stored, 0) == stored
+        seeded = [fresh_harness(task.family, task.params, stored, seed) for seed in (11, 11, 12)]
+        assert seeded[0] == seeded[1]
+        if any((h.console, h.uarts, h.bus) != (stored.console, stored.uarts, stored.bus) for h in seeded if h):
+            changed.add(task.family)
+        edited = Harness(stored.main_c + "\n", stored.console)
+        assert fresh_harness(task.family, task.params, edited, 11) is None
+    assert changed == set(FAMILIES)
 
 
 def test_every_fault_kind_has_sites_somewhere(one_per_family: list[Task]) -> None:

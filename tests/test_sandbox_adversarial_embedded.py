@@ -20,6 +20,7 @@ from backends import isolation
 from backends.domain import get_domain
 from backends.embedded import qemu, renode
 from backends.embedded.emulation import EMULATOR_ENV
+from backends.embedded.sentinels import RunKey
 from schemas.artifacts import ExecutionRequest, ExecutionResult, Task
 from schemas.outcome import Outcome
 
@@ -151,7 +152,7 @@ def test_seccomp_stops_a_host_shell_even_with_semihosting_on(
     at the shell's fork: SANDBOX_VIOLATION, and the run-time exit path still works beside it."""
     semihosting = ["-semihosting-config", "enable=on,target=native"]
     real_argv = qemu.argv
-    monkeypatch.setattr(qemu, "argv", lambda: [*real_argv()[:-2], *semihosting, *real_argv()[-2:]])
+    monkeypatch.setattr(qemu, "argv", lambda key: [*real_argv(key)[:-2], *semihosting, *real_argv(key)[-2:]])
     assert run(task, hooked(task, "")).outcome is Outcome.PASS
     result = run(task, hooked(task, f'host_shell("ln -s {canary} usart2.out");'))
     assert result.outcome is Outcome.SANDBOX_VIOLATION, result.diagnostic
@@ -163,12 +164,14 @@ def test_worker_follows_no_link_in_place_of_a_capture(
 ) -> None:
     """Even with semihosting on and no seccomp (the old command line), the worker reads the USART
     captures and QEMU's log without following the links the firmware's shell put in their place."""
-    old = qemu.argv()
-    if "-sandbox" in old:
-        del old[old.index("-sandbox") : old.index("-sandbox") + 2]
-    if "-semihosting-config" not in old:
-        old[-2:-2] = ["-semihosting-config", "enable=on,target=native"]
-    monkeypatch.setattr(qemu, "argv", lambda: old)
+    real_argv = qemu.argv
+
+    def old(key: RunKey) -> list[str]:
+        args = real_argv(key)
+        del args[args.index("-sandbox") : args.index("-sandbox") + 2]
+        return [*args[:-2], "-semihosting-config", "enable=on,target=native", *args[-2:]]
+
+    monkeypatch.setattr(qemu, "argv", old)
     command = (
         f"rm -f usart2.out usart3.out qemu.log; ln -s {canary} usart2.out; "
         "ln -s /proc/self/environ usart3.out; ln -s /proc/self/environ qemu.log"
@@ -192,15 +195,29 @@ def test_the_build_reads_no_host_file_or_secret(mode: isolation.Mode, task: Task
 # --- nothing the candidate writes becomes INFRA_ERROR ---------------------------------------------------
 
 
+RAW_CONSOLE = """
+#include "stm32f407.h"
+static void raw_putc(char c) {  /* USART1 written directly: the runtime's console is not the candidate's */
+    while ((USART1->SR & USART_SR_TXE) == 0U) {
+    }
+    USART1->DR = (uint8_t)c;
+}
+static void raw_puts(const char *s) {
+    while (*s != '\\0') {
+        raw_putc(*s++);
+    }
+}
+"""
+
+
 @pytest.mark.parametrize(
     "prelude, hook",
     [
         # a section name that is not UTF-8 (the ELF reader decoded names strictly)
         ('__asm__(".section \\".x\\\\377\\\\376\\",\\"\\"\\n.byte 1\\n.previous");\n', ""),
         # sentinel lines the verdict once choked on: an empty fault kind, an exit status int() refuses
-        ('#include "runtime.h"\n', 'console_puts("@@fault \\n");'),
-        ('#include "runtime.h"\n', 'console_puts("@@exit "); for (int i = 0; i < 5000; i++) { console_putc(\'9\'); }'
-                                   ' console_putc(\'\\n\');'),
+        (RAW_CONSOLE, 'raw_puts("@@fault \\n");'),
+        (RAW_CONSOLE, 'raw_puts("@@exit "); for (int i = 0; i < 5000; i++) { raw_putc(\'9\'); } raw_putc(\'\\n\');'),
     ],
     ids=["non-utf8-section", "empty-fault", "huge-exit-status"],
 )  # fmt: skip
@@ -213,7 +230,7 @@ def test_odd_images_and_sentinels_are_candidate_outcomes(
 
 def test_a_broken_emulator_is_infra_error(mode: isolation.Mode, task: Task, monkeypatch: pytest.MonkeyPatch) -> None:
     """The converse: when QEMU fails the trusted image too, the infrastructure broke."""
-    monkeypatch.setattr(qemu, "argv", lambda: [qemu.QEMU, "-M", "no-such-board"])
+    monkeypatch.setattr(qemu, "argv", lambda key: [qemu.QEMU, "-M", "no-such-board"])
     result = run(task, task.reference)
     assert result.outcome is Outcome.INFRA_ERROR, result.diagnostic
 

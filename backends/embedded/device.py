@@ -4,7 +4,7 @@
 backend needs from it: bit macros grouped by register (fault injection swaps a bit for its
 neighbour), the interrupt numbers (a wrong-IRQ fault moves to the next vector), register offsets of
 the peripherals QEMU leaves unmodelled (its access log names offsets, checks name registers), and
-which RCC bit clocks which peripheral.
+which RCC bit clocks which peripheral; and from the linker script, where the run's key goes.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ UNMODELLED: dict[str, str] = {
     **{f"GPIO{port}": "GPIO_TypeDef" for port in "ABCDEFGHI"},
 }
 
+_RUN_KEY = re.compile(r"^\s*RUNKEY\b[^:]*:\s*ORIGIN\s*=\s*(0x[0-9A-Fa-f]+)", re.MULTILINE)
 _BIT = re.compile(r"^#define\s+(\w+)\s+\(1UL << (\d+)\)", re.MULTILINE)
 _IRQ = re.compile(r"\b(\w+_IRQn)\s*=\s*(-?\d+)")
 _STRUCT = re.compile(r"typedef struct \{(.*?)\} (\w+);", re.DOTALL)
@@ -73,6 +74,15 @@ def sibling_bit(name: str) -> str | None:
 def irq_numbers() -> dict[str, int]:
     """IRQn name -> exception number offset (RM0090 Table 61), as the header's enum has them."""
     return {name: int(number) for name, number in _IRQ.findall(header_text())}
+
+
+@functools.cache
+def run_key_address() -> int:
+    """Where the emulator writes the run's sentinel key: the linker script's RUNKEY region."""
+    found = _RUN_KEY.search((DEVICE_DIR / LINKER_SCRIPT).read_text())
+    if found is None:
+        raise KeyError(f"no RUNKEY region in {LINKER_SCRIPT}")
+    return int(found.group(1), 16)
 
 
 def irq_name(number: int) -> str:

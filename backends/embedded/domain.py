@@ -20,6 +20,10 @@ ENVIRONMENT = {
     "toolchain": f"arm-none-eabi-gcc {' '.join(CFLAGS)}, linked with startup.c, runtime.c and stm32f407.ld",
     "stack": "1 KiB main stack at the bottom of SRAM (an overflow faults)",
     "console": "USART1 belongs to the test harness; do not use it",
+    "harness": "the vector table, Reset_Handler, main and the runtime (console_*, firmware_exit, hash_word, "
+    "runtime_irq_entries) belong to the test harness: solution.c may not define a vector table (.isr_vector) "
+    "nor use or redefine their symbols; every run feeds fresh inputs, and interrupt-driven counts are checked "
+    "against the interrupts really taken",
     "emulator": "QEMU netduinoplus2 (STM32F405 model) or Renode stm32f4",
 }
 

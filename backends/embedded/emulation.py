@@ -2,11 +2,11 @@
 
 Both runners capture the same things: the console (USART1), the bytes sent on every other USART,
 the emulator's own log, and how the run ended. The firmware's runtime ends every run with a
-sentinel line on the console ("@@exit <status>" or "@@fault ..."), so the outcome does not depend
-on how an emulator reports its exit. The emulator runs inside the job's sandbox and writes its
-captures into the workspace; the worker reads them back only through the workspace's own reads
-(regular files, no links followed, size-capped), since the firmware's job may have replaced any of
-them.
+sentinel line on the console that carries the run's key ("@@exit <tag> ..." or "@@fault <tag> ...",
+`sentinels.py`), so the outcome does not depend on how an emulator reports its exit. The emulator
+runs inside the job's sandbox and writes its captures into the workspace; the worker reads them back
+only through the workspace's own reads (regular files, no links followed, size-capped), since the
+firmware's job may have replaced any of them.
 
 Renode is the reference platform for the STM32F4; QEMU's netduinoplus2 (STM32F405: same core,
 memory map and most peripherals) is the default because Renode is not in the package registries
@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from backends.embedded.sentinels import RunKey
 from backends.sandbox import Workspace
 from schemas.outcome import Outcome
 
@@ -54,12 +55,13 @@ class Emulator:
     """One emulator as the backend drives it: `tool` names its binary (the `tool_versions` key),
     `defines` how the runtime is built for it, `inputs` the files its run needs (staged with the
     sources, before anything runs in the workspace: nothing is written there afterwards), `run`
-    boots the image `firmware.elf` of a workspace within a wall-clock budget."""
+    boots the image `firmware.elf` of a workspace within a wall-clock budget, with the run's
+    sentinel key written into RAM from its command line (never from a file)."""
 
     tool: str
     defines: tuple[str, ...]
     inputs: Callable[[], dict[str, str]]
-    run: Callable[[Workspace, float], EmulatorRun]
+    run: Callable[[Workspace, float, RunKey], EmulatorRun]
     version: Callable[[], str]
 
 

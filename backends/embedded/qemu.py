@@ -9,7 +9,8 @@ The firmware gets no door to the host. Semihosting stays off (it would give the 
 files and a shell: SYS_OPEN, SYS_REMOVE, SYS_SYSTEM), so a `bkpt 0xab` faults as on a board with no
 debugger attached. The runtime ends a run with a system reset request, which `-no-reboot` turns into
 QEMU's exit. `-sandbox` adds QEMU's own seccomp filter under the job's sandbox: no process spawned, no
-privileges or resource controls changed; a process it kills ends SANDBOX_VIOLATION.
+privileges or resource controls changed; a process it kills ends SANDBOX_VIOLATION. The run's
+sentinel key reaches RAM through two `-device loader` options (`RunKey.loader_args`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import subprocess
 
 from backends.embedded.emulation import USARTS, Emulator, EmulatorRun, read_capture, read_uarts
+from backends.embedded.sentinels import RunKey
 from backends.embedded.toolchain import ELF
 from backends.sandbox import SandboxLimits, Workspace
 from schemas.outcome import Outcome
@@ -39,17 +41,17 @@ def version() -> str:
     return done.stdout.splitlines()[0].strip() if done.stdout else "unavailable"
 
 
-def argv() -> list[str]:
+def argv(key: RunKey) -> list[str]:
     args = [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-serial", "stdio"]
     for usart in USARTS[1:]:
         args += ["-serial", f"file:{usart}.out"]
-    return [*args, "-icount", ICOUNT, "-no-reboot", "-sandbox", SECCOMP,
+    return [*args, "-icount", ICOUNT, "-no-reboot", "-sandbox", SECCOMP, *key.loader_args(),
             "-d", "unimp,guest_errors", "-D", LOG, "-kernel", ELF]  # fmt: skip
 
 
-def run(ws: Workspace, wall_s: float) -> EmulatorRun:
+def run(ws: Workspace, wall_s: float, key: RunKey) -> EmulatorRun:
     """Boot the image; a firmware that never exits is killed at `wall_s`."""
-    done = ws.run(argv(), limits=SandboxLimits(wall_s=wall_s, cpu_s=int(wall_s) + 5))
+    done = ws.run(argv(key), limits=SandboxLimits(wall_s=wall_s, cpu_s=int(wall_s) + 5))
     limit = done.limit_outcome()
     if limit is None and done.signal == signal.SIGSYS:  # QEMU's seccomp filter stopped a system call
         limit = Outcome.SANDBOX_VIOLATION

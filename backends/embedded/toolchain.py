@@ -1,29 +1,34 @@
 """Build a firmware image with arm-none-eabi-gcc (Debian) and read what the ELF says.
 
 The runtime (vector table, startup, console) is the same trusted code in every image, so it is
-compiled once per process; per request one gcc invocation compiles the candidate and the harness
-and links them with it against the STM32F407 linker script. A link that does not fit the chip's
-memory map ("region `RAM' overflowed by N bytes") is RESOURCE_EXCEEDED; any other failure is a
-COMPILATION_ERROR with gcc's own words. Flash/RAM use comes from the ELF's section sizes, the
-deepest stack frame of the candidate from gcc's -fstack-usage report; addresses a fault handler
-reports are turned into `file:line` by addr2line, so a diagnostic points at the faulting line.
+compiled once per process. Per request one gcc invocation compiles the candidate and the harness
+(keeping their objects: `-save-temps=obj`) and links them with the runtime against the STM32F407
+linker script; before anything runs, the candidate's object is checked against what the harness and
+the runtime own (`ownership.py`: no vector table of its own, none of their symbols used or
+redefined) and the image's vector table against the runtime's.
+A link that does not fit the chip's memory map ("region `RAM' overflowed by N bytes") is
+RESOURCE_EXCEEDED; any other failure or refusal is a COMPILATION_ERROR with gcc's (or the gate's)
+own words. Flash/RAM use comes from the ELF's section sizes, the deepest stack frame of the
+candidate from gcc's -fstack-usage report; addresses a fault handler reports are turned into
+`file:line` by addr2line, so a diagnostic points at the faulting line.
 
 Every input (sources, headers, linker script, the cached runtime objects) is written before gcc runs;
-what gcc left (the ELF, the `.su` reports) is read back through the workspace's reads, and addr2line
-runs inside the sandbox.
+what gcc left (objects, the ELF, the `.su` reports) is read back through the workspace's reads, and
+addr2line runs inside the sandbox.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import struct
 import subprocess
 from dataclasses import dataclass, field
 
 from backends.diagnostic import trim
 from backends.embedded.device import DEVICE_DIR, HEADER_FILES, LINKER_SCRIPT, RUNTIME_SOURCES
+from backends.embedded.elf import Elf, MalformedElf
 from backends.embedded.firmware import CANDIDATE_FILE, HARNESS_FILE
+from backends.embedded.ownership import Trusted, image_violations, object_violations
 from backends.sandbox import SandboxLimits, SandboxRun, Workspace, workspace
 from schemas.outcome import Outcome
 
@@ -39,6 +44,8 @@ LDFLAGS: tuple[str, ...] = (
     "-T", "stm32f407.ld", "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
 )  # fmt: skip
 SOURCES: tuple[str, ...] = (CANDIDATE_FILE, HARNESS_FILE)
+# gcc -save-temps=obj -o ELF keeps each source's object as <ELF>-<source>.o (and its .su likewise)
+CANDIDATE_OBJECT, HARNESS_OBJECT = (f"{ELF}-{name.replace('.c', '.o')}" for name in SOURCES)
 RUNTIME_OBJECTS: tuple[str, ...] = tuple(name.replace(".c", ".o") for name in RUNTIME_SOURCES)
 BUILD_LIMITS = SandboxLimits(wall_s=60.0, cpu_s=60)
 FLASH_SECTIONS = (".isr_vector", ".text", ".ARM.exidx", ".data")
@@ -76,23 +83,8 @@ def _output(run: SandboxRun) -> str:
     return "\n".join(part for part in (run.stderr.strip(), run.stdout.strip()) if part)
 
 
-def elf_sections(data: bytes) -> dict[str, int]:
-    """Section name -> size, from the ELF32 section header table (what `size -A` prints). Names are
-    the candidate's to choose (`__attribute__((section(...)))`), so bytes that are not UTF-8 are
-    replaced rather than trusted to decode."""
-    shoff, = struct.unpack_from("<I", data, 0x20)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x2E)
-    headers = [struct.unpack_from("<IIIIII", data, shoff + i * shentsize) for i in range(shnum)]
-    names_at = headers[shstrndx][4]
-    sections = {}
-    for name_offset, _type, _flags, _addr, _offset, size in headers[1:]:
-        start = names_at + name_offset
-        sections[data[start : data.index(b"\0", start)].decode(errors="replace")] = size
-    return sections
-
-
-def _sizes(image: bytes) -> dict[str, float]:
-    sections = elf_sections(image)
+def _sizes(image: Elf) -> dict[str, float]:
+    sections = {s.name: s.size for s in image.sections}
     return {
         "flash_bytes": float(sum(sections.get(s, 0) for s in FLASH_SECTIONS)),
         "ram_bytes": float(sum(sections.get(s, 0) for s in RAM_SECTIONS)),
@@ -134,23 +126,49 @@ def runtime_objects(defines: tuple[str, ...]) -> dict[str, bytes]:
         return objects
 
 
-def build(ws: Workspace, defines: tuple[str, ...] = ()) -> Build:
-    """Compile the candidate and the harness (already in the workspace, where nothing ran yet) and
-    link the image `ELF`."""
+@functools.cache
+def _runtime_elves(defines: tuple[str, ...]) -> tuple[Elf, ...]:
+    return tuple(Elf.parse(data) for data in runtime_objects(defines).values())
+
+
+def _compiled(ws: Workspace, name: str) -> Elf | None:
+    """An object or image gcc wrote (None when it wrote none: no candidate code runs in a build, so a
+    missing file after gcc exited 0 is a lost exit status, not the candidate's doing)."""
+    data = ws.read_bytes(name, BUILD_LIMITS.file_size_bytes)
+    return None if data is None else Elf.parse(data)
+
+
+def _refused(lines: list[str]) -> Build:
+    return Build(Outcome.COMPILATION_ERROR, trim("\n".join(lines)))
+
+
+def build(ws: Workspace, interface: str, defines: tuple[str, ...] = ()) -> Build:
+    """Compile and link the candidate and the harness (already in the workspace, where nothing ran
+    yet) into the image `ELF`, and check what the candidate's object takes from the harness. The
+    objects are checked first, so a refusal is said in our words rather than as ld's duplicate."""
     stage_headers(ws)
     for name, data in runtime_objects(defines).items():
         ws.write(name, data)
-    run = ws.run([GCC, *CFLAGS, *(f"-D{d}" for d in defines), *LDFLAGS, "-o", ELF, *SOURCES, *RUNTIME_OBJECTS])
+    flags = [*CFLAGS, *(f"-D{d}" for d in defines), *LDFLAGS, "-save-temps=obj"]
+    run = ws.run([GCC, *flags, "-o", ELF, *SOURCES, *RUNTIME_OBJECTS])
     words = relative_paths(_output(run))
     if limit := run.limit_outcome():
         return Build(limit, trim(words))
-    if not run.ok:
-        outcome = Outcome.RESOURCE_EXCEEDED if _OVERFLOW.search(words) else Outcome.COMPILATION_ERROR
-        return Build(outcome, trim(words))
-    # An image larger than the file-size limit never gets here (ld dies of SIGXFSZ): this reads it whole.
-    image = ws.read_bytes(ELF, BUILD_LIMITS.file_size_bytes)
-    if image is None:  # no candidate code runs in a build and only ld writes this name: a lost exit status
-        return Build(Outcome.INFRA_ERROR, trim(f"gcc exited 0 but wrote no {ELF}\n{words}"))
+    try:
+        candidate, harness = _compiled(ws, CANDIDATE_OBJECT), _compiled(ws, HARNESS_OBJECT)
+        trusted = Trusted.of([harness, *_runtime_elves(defines)]) if harness else None
+        if candidate and trusted and (refused := object_violations(candidate, trusted, interface)):
+            return _refused(refused)
+        if not run.ok:
+            outcome = Outcome.RESOURCE_EXCEEDED if _OVERFLOW.search(words) else Outcome.COMPILATION_ERROR
+            return Build(outcome, trim(words))
+        # An image larger than the file-size limit never gets here (ld dies of SIGXFSZ): this reads it whole.
+        if candidate is None or (image := _compiled(ws, ELF)) is None:
+            return Build(Outcome.INFRA_ERROR, trim(f"gcc exited 0 but left no object or no {ELF}\n{words}"))
+        if refused := image_violations(image):
+            return _refused(refused)
+    except MalformedElf as unreadable:  # e.g. more sections than ELF32's header can count
+        return _refused([f"{CANDIDATE_FILE}: error: the build is not an ELF file the checks can read: {unreadable}"])
     warnings = [line for line in words.splitlines() if f"{CANDIDATE_FILE}:" in line and "warning:" in line]
     metrics = {"warnings": float(len(warnings)), **_sizes(image), **_candidate_stack(ws)}
     return Build(None, "\n".join(warnings), metrics)

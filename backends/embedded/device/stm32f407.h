@@ -373,6 +373,7 @@ typedef struct {
 } SCB_Type;
 
 #define SCB_ICSR_PENDSVSET (1UL << 28)
+#define SCB_ICSR_PENDSTSET (1UL << 26)
 #define SCB_CCR_DIV_0_TRP  (1UL << 4)
 #define SCB_CCR_UNALIGN_TRP (1UL << 3)
 #define SCB_SHCSR_MEMFAULTENA (1UL << 16)

@@ -2,11 +2,14 @@
 
 A harness is written as a list of steps: plain C statements, and `Probe`s that print one value. A
 probe carries the C expression and the value the Python reference model expects, so the harness
-source and its expected transcript are generated from the same list and cannot drift apart.
+source and its expected transcript are generated from the same list and cannot drift apart. The
+inputs a harness feeds the candidate come from `stimulus(seed, ...)`, so the same list is rebuilt,
+with fresh inputs and the values the models expect for them, for every run's seed.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +32,12 @@ def grid(**axes: Sequence[int | str]) -> tuple[Params, ...]:
     """Every combination of the axis values, as parameter dicts (first axis varies slowest)."""
     names = tuple(axes)
     return tuple(dict(zip(names, values, strict=True)) for values in product(*axes.values()))
+
+
+def stimulus(seed: int, *task: object) -> random.Random:
+    """The random source of one harness's inputs: named by the task (so tasks differ) and the run's
+    seed (so runs differ; seed 0 builds the stored task's harness)."""
+    return random.Random("/".join(map(str, (*task, seed))))
 
 
 def code(text: str) -> str:

@@ -18,6 +18,7 @@ from backends.embedded.families._common import (
     main_c,
     pin_field_check,
     render,
+    stimulus,
 )
 from backends.embedded.firmware import Family, Firmware, Harness
 
@@ -32,7 +33,7 @@ def to_mv(raw: int, bits: int) -> int:
     return (raw * VREF_MV + full // 2) // full
 
 
-def build_adc(channel: int, resolution: int, sample_cycles: int) -> Firmware:
+def build_adc(channel: int, resolution: int, sample_cycles: int, seed: int = 0) -> Firmware:
     port, pin = CHANNEL_PINS[channel]
     smpr = "SMPR2" if channel <= 9 else "SMPR1"
     smp_shift = 3 * (channel % 10)
@@ -68,8 +69,11 @@ def build_adc(channel: int, resolution: int, sample_cycles: int) -> Firmware:
         Probe("smpr2", "ADC1->SMPR2", SAMPLE_CODES[sample_cycles] << smp_shift if smpr == "SMPR2" else 0),
         Probe("sqr1", "ADC1->SQR1", 0), Probe("sqr3", "ADC1->SQR3", channel),
     ]
-    steps += [Probe(f"mv_{raw}", f"adc_to_mv({raw}U)", to_mv(raw, resolution), signed=True)
-              for raw in (0, 1, full // 3, full // 2, full - 1, full)]  # fmt: skip
+    rng = stimulus(seed, "adc_config", channel, resolution, sample_cycles)
+    raws = {"0": 0, "1": 1, "third": full // 3, "half": full // 2, "top": full - 1, "full": full}
+    raws |= {f"random{i}": rng.randrange(2, full - 1) for i in range(3)}
+    steps += [Probe(f"mv_{name}", f"adc_to_mv({raw}U)", to_mv(raw, resolution), signed=True)
+              for name, raw in raws.items()]  # fmt: skip
     source, console = main_c(steps)
     checks = clock_checks(port, "ADC1") + (
         pin_field_check(port, "MODER", [pin], 2, 0b11, f"P{port[-1]}{pin} must be in analog mode for ADC input"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from backends.embedded.families._common import Probe, c_array, firmware, fnv1a, grid, main_c, render
+from backends.embedded.families._common import Probe, c_array, firmware, fnv1a, grid, main_c, render, stimulus
 from backends.embedded.firmware import Family, Firmware, Harness
 
 POP = 0xFFFF  # the harness's operation code for a pop; anything else is a value to push
@@ -34,15 +34,15 @@ def ring_model(capacity: int, policy: str, ops: list[int]) -> tuple[list[int], l
     return results, popped
 
 
-def _ops(capacity: int, seed: str) -> list[int]:
-    rng = random.Random(seed)
+def _ops(capacity: int, rng: random.Random) -> list[int]:
+    """Fill past capacity, drain past empty, a random mix, then fill again."""
     fill_up = [rng.randrange(60000) for _ in range(capacity + 3)]
     drain = [POP] * (capacity + 2)
     mixed = [POP if rng.random() < 0.45 else rng.randrange(60000) for _ in range(4 * capacity)]
     return fill_up + drain + mixed + fill_up[:capacity] + [POP] * 3
 
 
-def build_ring(capacity: int, policy: str) -> Firmware:
+def build_ring(capacity: int, policy: str, seed: int = 0) -> Firmware:
     full = ("rb_push() on a full buffer stores nothing and returns 0" if policy == "reject" else
             "rb_push() on a full buffer discards the oldest element to make room and returns 1")  # fmt: skip
     spec = f"""
@@ -63,7 +63,7 @@ def build_ring(capacity: int, policy: str) -> Firmware:
     when_full = ("if (count >= CAPACITY) {\n    return 0;\n}" if policy == "reject" else
                  "if (count >= CAPACITY) {\n    tail = advance(tail);\n    count--;\n}")  # fmt: skip
     reference = render("ring_buffer", {"WHEN_FULL": when_full}, capacity=capacity)
-    ops = _ops(capacity, f"{capacity}{policy}")
+    ops = _ops(capacity, stimulus(seed, "ring_buffer", capacity, policy))
     results, popped = ring_model(capacity, policy, ops)
     checkpoints = {capacity + 3, 2 * capacity + 5, len(ops)}
     steps: list[str | Probe] = [
@@ -105,8 +105,8 @@ def debounce_model(threshold: int, active_low: bool, levels: list[int]) -> tuple
     return states, presses
 
 
-def _levels(seed: str, active_low: bool) -> list[int]:
-    rng = random.Random(seed)
+def _levels(rng: random.Random, active_low: bool) -> list[int]:
+    """Fourteen random presses and releases, each after a random burst of bounce."""
     levels: list[int] = []
     for _ in range(14):
         pressed = rng.random() < 0.5
@@ -115,7 +115,7 @@ def _levels(seed: str, active_low: bool) -> list[int]:
     return levels
 
 
-def build_debounce(threshold: int, active_low: int) -> Firmware:
+def build_debounce(threshold: int, active_low: int, seed: int = 0) -> Firmware:
     level_text = "low (0)" if active_low else "high (1)"
     spec = f"""
         Debounce a push button sampled at a fixed rate (task.h), with an integrator: a counter
@@ -135,7 +135,7 @@ def build_debounce(threshold: int, active_low: int) -> Firmware:
         uint32_t debounce_presses(void);
     """
     reference = render("debounce", threshold=threshold, pressed_level=0 if active_low else 1)
-    levels = _levels(f"{threshold}{active_low}", bool(active_low))
+    levels = _levels(stimulus(seed, "debounce", threshold, active_low), bool(active_low))
     states, presses = debounce_model(threshold, bool(active_low), levels)
     steps: list[str | Probe] = [
         "debounce_reset();", "uint32_t h = HASH_INIT;",

@@ -7,10 +7,9 @@ the reveng catalogue, each checked against its catalogued check value in the tes
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
-from backends.embedded.families._common import Probe, c_array, firmware, grid, main_c, render
+from backends.embedded.families._common import Probe, c_array, firmware, grid, main_c, render, stimulus
 from backends.embedded.firmware import Family, Firmware, Harness
 
 
@@ -56,10 +55,6 @@ CRC_MODELS: dict[str, CrcModel] = {
 }
 
 
-def seeded_bytes(seed: str, count: int) -> bytes:
-    return random.Random(seed).randbytes(count)
-
-
 def _crc_update(m: CrcModel, method: str) -> str:
     """The golden's per-byte update: bitwise, or through the 256-entry table."""
     if method == "table":
@@ -73,8 +68,9 @@ def _crc_update(m: CrcModel, method: str) -> str:
             "    crc = (crc & TOP_BIT) != 0U ? (crc << 1) ^ POLY : crc << 1;\n}\ncrc &= MASK;")  # fmt: skip
 
 
-def build_crc(model: str, method: str) -> Firmware:
+def build_crc(model: str, method: str, seed: int = 0) -> Firmware:
     m = CRC_MODELS[model]
+    rng = stimulus(seed, "crc", model, method)
     rpoly = int(f"{m.poly:0{m.width}b}"[::-1], 2)
     how = ("bit by bit" if method == "bitwise" else
            "with a 256-entry lookup table, kept in a function-local static array and built on first use")  # fmt: skip
@@ -114,7 +110,8 @@ def build_crc(model: str, method: str) -> Firmware:
         xorout=f"{m.xorout:08X}",
     )
     vectors = {"check": b"123456789", "empty": b"", "zero": b"\x00", "ones": b"\xff\xff",
-               "random40": seeded_bytes(model + "40", 40), "random300": seeded_bytes(model + "300", 300)}
+               "random_short": rng.randbytes(rng.randrange(24, 57)),
+               "random_long": rng.randbytes(rng.randrange(240, 361))}
     globals_ = "".join(c_array("uint8_t", name, data) for name, data in vectors.items() if data)
     steps: list[str | Probe] = [
         Probe(name, f"crc_compute({name if data else 'check'}, {len(data)}U)", m.compute(data))
@@ -176,8 +173,9 @@ CHECKSUM_C = {
 }  # fmt: skip
 
 
-def build_checksum(algo: str) -> Firmware:
+def build_checksum(algo: str, seed: int = 0) -> Firmware:
     state, init, update, final = CHECKSUM_C[algo]
+    rng = stimulus(seed, "checksum", algo)
     spec = f"""
         Implement a streaming checksum (task.h): {CHECKSUMS[algo]}. ck_init() starts a new checksum,
         ck_update(data, len) adds len bytes (any number of calls, any chunk lengths), ck_final()
@@ -192,10 +190,10 @@ def build_checksum(algo: str) -> Firmware:
         uint32_t ck_final(void);
     """
     reference = render("checksum", {"STATE": state, "INIT": init, "UPDATE": update, "FINAL": final})
-    data = seeded_bytes(algo, 701) + b"\xff" * 64
+    data = rng.randbytes(rng.randrange(640, 760)) + b"\xff" * 64  # the 0xFF run stresses the modular sums
+    odd = [2 * rng.randrange(60) + 1 for _ in range(5)]
     steps: list[str | Probe] = []
-    for label, chunks in (("whole", [len(data)]), ("bytes", [1] * 9), ("odd", [3, 7, 1, 250, 5]),
-                          ("mixed", [64, 1, 128, 2, 500])):  # fmt: skip
+    for label, chunks in (("whole", [len(data)]), ("bytes", [1] * 9), ("odd", odd), ("mixed", [64, 1, 128, 2, 500])):
         steps.append("ck_init();")
         offset = 0
         for size in chunks:

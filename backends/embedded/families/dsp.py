@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from backends.embedded.families._common import Probe, c_array, firmware, fnv1a, grid, main_c, render
+from backends.embedded.families._common import Probe, c_array, firmware, fnv1a, grid, main_c, render, stimulus
 from backends.embedded.firmware import Family, Firmware, Harness
 
 TAP_SETS: dict[str, tuple[int, ...]] = {
@@ -41,14 +41,14 @@ def trunc_div(a: int, b: int) -> int:
     return q if (a >= 0) == (b > 0) else -q
 
 
-def _signal(seed: str, count: int) -> list[int]:
-    rng = random.Random(seed)
+def _signal(rng: random.Random, count: int) -> list[int]:
+    """An impulse, a step, then random samples over the whole int16 range."""
     impulse = [32767] + [0] * 9
     step = [20000] * 20
     return (impulse + step + [rng.randrange(-32768, 32768) for _ in range(count)])[:count]
 
 
-def build_fir(taps: str, mode: str) -> Firmware:
+def build_fir(taps: str, mode: str, seed: int = 0) -> Firmware:
     coefficients = TAP_SETS[taps]
     n = len(coefficients)
     api = ("fir_step(x) filters one sample and returns one output" if mode == "sample" else
@@ -71,15 +71,18 @@ def build_fir(taps: str, mode: str) -> Firmware:
         {proto}
     """
     reference = render(f"fir_{mode}", taps=n, coeffs=", ".join(map(str, coefficients)), block_max=BLOCK_MAX)
-    samples = _signal(taps, 96)
+    rng = stimulus(seed, "fir_q15", taps, mode)
+    samples = _signal(rng, 96)
     expected = fir(coefficients, samples)
+    cut = 40 if mode == "sample" else rng.randrange(2, 80)  # blocks of cut, 1 and the rest
     if mode == "sample":
         run = ["fir_init();", "for (uint32_t i = 0U; i < 96U; i++) {", "    out[i] = fir_step(samples[i]);", "}"]
     else:
-        run = ["fir_init();", "fir_block(samples, out, 40U);", "fir_block(samples + 40, out + 40, 1U);",
-               "fir_block(samples + 41, out + 41, 55U);"]  # fmt: skip
+        run = ["fir_init();", f"fir_block(samples, out, {cut}U);", f"fir_block(samples + {cut}, out + {cut}, 1U);",
+               f"fir_block(samples + {cut + 1}, out + {cut + 1}, {95 - cut}U);"]  # fmt: skip
     steps: list[str | Probe] = [*run]
-    steps += [Probe(f"y{i}", f"out[{i}]", expected[i], signed=True) for i in (0, 1, 2, n - 1, n, 12, 40, 41, 95)]
+    watched = sorted({0, 1, 2, n - 1, n, 12, cut, cut + 1, 95})  # the start, the taps' reach, the block seams
+    steps += [Probe(f"y{i}", f"out[{i}]", expected[i], signed=True) for i in watched]
     steps += ["uint32_t h = HASH_INIT;", "for (uint32_t i = 0U; i < 96U; i++) {",
               "    h = hash_word(h, (uint16_t)out[i]);", "}",
               Probe("hash", "h", fnv1a(v & 0xFFFF for v in expected))]  # fmt: skip
@@ -101,7 +104,7 @@ def moving_average(window: int, rounding: str, samples: list[int]) -> list[int]:
     return out
 
 
-def build_moving_average(window: int, rounding: str) -> Firmware:
+def build_moving_average(window: int, rounding: str, seed: int = 0) -> Firmware:
     rule = ("rounded to the nearest integer with halves away from zero" if rounding == "nearest" else
             "truncated toward zero (C integer division)")  # fmt: skip
     spec = f"""
@@ -120,7 +123,7 @@ def build_moving_average(window: int, rounding: str) -> Firmware:
               "                           : -((-sum + (int32_t)count / 2) / (int32_t)count));"
               if rounding == "nearest" else "return (int16_t)(sum / (int32_t)count);")  # fmt: skip
     reference = render("moving_average", {"DIVIDE": divide}, window=window)
-    samples = _signal(f"ma{window}", 64) + [-7, -8, 7, 8, -1, 1, 0, -3]
+    samples = _signal(stimulus(seed, "moving_average", window, rounding), 64) + [-7, -8, 7, 8, -1, 1, 0, -3]
     expected = moving_average(window, rounding, samples)
     steps: list[str | Probe] = ["ma_reset();", "uint32_t h = HASH_INIT;", "int16_t y = 0;",
                                 f"for (uint32_t i = 0U; i < {len(samples)}U; i++) {{",
@@ -154,7 +157,7 @@ def pid_closed_loop(gains: tuple[int, int, int], windup: str, setpoints: list[in
     return trace
 
 
-def build_pid(gains: str, windup: str) -> Firmware:
+def build_pid(gains: str, windup: str, seed: int = 0) -> Firmware:
     kp, ki, kd = GAINS[gains]
     clamp_text = (f"after adding, clamp the integral to +/-({OUT_MAX} << 8) (anti-windup)" if windup == "clamp"
                   else "the integral is not limited")  # fmt: skip
@@ -181,7 +184,11 @@ def build_pid(gains: str, windup: str) -> Firmware:
         }}
     """ if windup == "clamp" else "\n"
     reference = render("pid", {"CLAMP": clamp}, kp=kp, ki=ki, kd=kd, out_max=OUT_MAX)
-    setpoints = [0] * 5 + [800] * 60 + [-300] * 40 + [3000] * 30 + [0] * 25
+    rng = stimulus(seed, "pid_q8", gains, windup)
+    # a step up, one down through zero, one far beyond the output limit and long enough to reach the
+    # integral clamp (windup), and back to 0
+    levels = (rng.randrange(200, 1500), rng.randrange(-1500, -100), rng.randrange(2500, 3001))
+    setpoints = [0] * 5 + [levels[0]] * 60 + [levels[1]] * 40 + [levels[2]] * 30 + [0] * 25
     trace = pid_closed_loop(GAINS[gains], windup, setpoints)
     steps: list[str | Probe] = [
         "pid_reset();", "int32_t y = 0;", "uint32_t h = HASH_INIT;",

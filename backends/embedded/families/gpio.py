@@ -13,6 +13,7 @@ from backends.embedded.device import clock_gate, irq_numbers
 from backends.embedded.families._common import (
     Params,
     Probe,
+    c_array,
     clock_checks,
     firmware,
     grid,
@@ -20,6 +21,7 @@ from backends.embedded.families._common import (
     nvic_enabled,
     pin_field_check,
     render,
+    stimulus,
 )
 from backends.embedded.firmware import Family, Firmware, Harness
 
@@ -33,7 +35,7 @@ PATTERNS = {
 PULLS = {"rising": (0b10, "pull-down"), "falling": (0b01, "pull-up"), "both": (0b01, "pull-up")}
 
 
-def build_leds(port: str, pattern: str) -> Firmware:
+def build_leds(port: str, pattern: str, seed: int = 0) -> Firmware:
     base = LED_BANKS[port]
     text, expr, model = PATTERNS[pattern]
     gate = clock_gate(port)
@@ -52,12 +54,12 @@ def build_leds(port: str, pattern: str) -> Firmware:
         void leds_step(uint32_t n);
     """
     reference = render("leds", base=base, enr=gate.register.split(".")[1], macro=gate.macro, port=port, expr=expr)
-    steps = 10
-    source, console = main_c(["leds_init();", f"for (uint32_t n = 0U; n < {steps}U; n++) {{",
-                              "    leds_step(n);", "}", Probe("steps", str(steps), steps, signed=True)])
-    bus = "".join(
-        f"{port}.BSRR=0x{(model(n) << base) | ((~model(n) & 15) << (base + 16)):08x}\n" for n in range(steps)
-    )
+    rng = stimulus(seed, "gpio_leds", port, pattern)
+    shown = [0, *(rng.randrange(64) for _ in range(11))]
+    steps = ["leds_init();", f"for (uint32_t i = 0U; i < {len(shown)}U; i++) {{", "    leds_step(shown[i]);", "}",
+             Probe("steps", str(len(shown)), len(shown), signed=True)]  # fmt: skip
+    source, console = main_c(steps, globals_=c_array("uint32_t", "shown", shown))
+    bus = "".join(f"{port}.BSRR=0x{(model(n) << base) | ((~model(n) & 15) << (base + 16)):08x}\n" for n in shown)
     checks = clock_checks(port) + (
         pin_field_check(port, "MODER", range(base, base + 4), 2, 0b01, f"{pins} must be general-purpose outputs"),
     )
@@ -70,7 +72,7 @@ def exti_irq(pin: int) -> str:
     return f"EXTI{pin}_IRQn" if pin <= 4 else ("EXTI9_5_IRQn" if pin <= 9 else "EXTI15_10_IRQn")
 
 
-def build_exti(port: str, pin: int, edge: str) -> Firmware:
+def build_exti(port: str, pin: int, edge: str, seed: int = 0) -> Firmware:
     irq = exti_irq(pin)
     handler = irq.removesuffix("_IRQn") + "_IRQHandler"
     pull, pull_text = PULLS[edge]
@@ -101,12 +103,15 @@ def build_exti(port: str, pin: int, edge: str) -> Firmware:
         syscfg_enr=syscfg.register.split(".")[1], syscfg_macro=syscfg.macro,
     )
     bit = 1 << pin
+    spurious = stimulus(seed, "exti_button", port, pin, edge).randrange(1, 5)
     source, console = main_c(
         ["button_init();",
          Probe("exticr", f"SYSCFG->EXTICR[{pin // 4}]", port_index << (4 * (pin % 4))),
          Probe("imr", "EXTI->IMR", bit), Probe("rtsr", "EXTI->RTSR", bit if rtsr else 0),
          Probe("ftsr", "EXTI->FTSR", bit if ftsr else 0), nvic_enabled(irq, irq_numbers()[irq]),
-         f"NVIC_SetPendingIRQ({irq});", "__DSB();", "__ISB();",
+         f"for (uint32_t i = 0U; i < {spurious}U; i++) {{", f"    NVIC_SetPendingIRQ({irq});", "    __DSB();",
+         "    __ISB();", "}",
+         Probe("vector_entries", f"runtime_irq_entries({irq})", spurious, signed=True),
          Probe("presses_without_pending_line", "button_presses()", 0, signed=True)],
     )  # fmt: skip
     checks = clock_checks(port, "SYSCFG") + (

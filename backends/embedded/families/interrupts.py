@@ -1,8 +1,10 @@
 """NVIC: three software-raised events on otherwise unused vectors, served in priority order.
 
 The Cortex-M NVIC is part of QEMU's core model (enable, pending, priority, preemption, tail
-chaining), so a harness can pend all three events while interrupts are masked and read back the
-order the handlers ran in: a wrong priority, a wrong IRQ number or a misnamed handler all show.
+chaining), so a harness can pend events while interrupts are masked and read back the order the
+handlers ran in: a wrong priority, a wrong IRQ number or a misnamed handler all show. Each run raises
+its own random rounds (a subset of the events, in a random order), and the runtime counts how often
+each vector was really taken.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from itertools import permutations
 
 from backends.embedded.device import irq_numbers
-from backends.embedded.families._common import Params, Probe, fill, firmware, main_c, nvic_enabled, render
+from backends.embedded.families._common import Params, Probe, fill, firmware, main_c, nvic_enabled, render, stimulus
 from backends.embedded.firmware import Family, Firmware, Harness
 
 IRQ_SETS: tuple[tuple[str, str, str], ...] = (
@@ -22,7 +24,10 @@ IRQ_SETS: tuple[tuple[str, str, str], ...] = (
 PRIORITY_SETS: tuple[tuple[int, int, int], ...] = tuple(p for p in permutations((1, 7, 12)))[:3]
 
 
-def build_nvic(vectors: int, priorities: int) -> Firmware:
+ROUNDS = 3
+
+
+def build_nvic(vectors: int, priorities: int, seed: int = 0) -> Firmware:
     names, prios = IRQ_SETS[vectors], PRIORITY_SETS[priorities]
     numbers = [irq_numbers()[f"{n}_IRQn"] for n in names]
     table = ", ".join(f"event {i} on {n}_IRQn (IRQ {num}) at priority {p}"
@@ -49,23 +54,28 @@ def build_nvic(vectors: int, priorities: int) -> Firmware:
     setup = "\n".join(f"NVIC_SetPriority({n}_IRQn, {p}U);\nNVIC_EnableIRQ({n}_IRQn);"
                       for n, p in zip(names, prios, strict=True))  # fmt: skip
     reference = render("nvic_events", {"SETUP": setup, "CASES": cases, "HANDLERS": bodies})
-    order = sorted(range(3), key=lambda i: (prios[i], numbers[i]))
+    rng = stimulus(seed, "nvic_priorities", vectors, priorities)
+    rounds = [rng.sample(range(3), 3), *(rng.sample(range(3), rng.randrange(1, 4)) for _ in range(ROUNDS - 1))]
+    order = [i for raised in rounds for i in sorted(raised, key=lambda i: (prios[i], numbers[i]))]
     steps: list[str | Probe] = ["events_init();"]
     for i, (name, number, prio) in enumerate(zip(names, numbers, prios, strict=True)):
         steps += [Probe(f"priority_{i}", f"NVIC->IP[{number}] >> 4", prio), nvic_enabled(name, number)]
-    steps += ["__disable_irq();", *(f"events_raise({i}U);" for i in (2, 0, 1)), "__enable_irq();", "__ISB();"]
-    steps += [Probe("logged", "logged", 3, signed=True)]
+    for raised in rounds:  # all of a round pend together, so the NVIC alone decides their order
+        steps += ["__disable_irq();", *(f"events_raise({i}U);" for i in raised), "__enable_irq();", "__ISB();"]
+    steps += [Probe("logged", "logged", len(order), signed=True)]
     steps += [Probe(f"ran_{k}", f"order[{k}]", i, signed=True) for k, i in enumerate(order)]
-    globals_ = """
-        static volatile uint32_t order[8];
+    steps += [Probe(f"taken_{i}", f"runtime_irq_entries({name}_IRQn)", order.count(i), signed=True)
+              for i, name in enumerate(names)]  # fmt: skip
+    globals_ = f"""
+        static volatile uint32_t order[{3 * ROUNDS}];
         static volatile uint32_t logged;
 
-        void event_log(uint32_t id) {
-            if (logged < 8U) {
+        void event_log(uint32_t id) {{
+            if (logged < {3 * ROUNDS}U) {{
                 order[logged] = id;
-            }
+            }}
             logged++;
-        }
+        }}
     """
     source, console = main_c(steps, globals_=globals_)
     params: Params = {"vectors": "/".join(names), "priorities": "/".join(map(str, prios))}

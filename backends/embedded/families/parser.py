@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from backends.embedded.families._common import Probe, c_array, firmware, fnv1a, grid, main_c, render
+from backends.embedded.families._common import Probe, c_array, firmware, fnv1a, grid, main_c, render, stimulus
 from backends.embedded.firmware import Family, Firmware, Harness
 
 
@@ -44,8 +44,9 @@ def _check(kind: str, data: bytes) -> int:
     return sum(data) & 0xFF
 
 
-def _stream(sof: int, check: str, max_payload: int) -> bytes:
-    rng = random.Random(f"{sof}{check}{max_payload}")
+def _stream(sof: int, check: str, max_payload: int, rng: random.Random) -> bytes:
+    """Fixed edge cases (garbage, a start byte inside a payload, bad check, bad lengths, truncation)
+    around random frames, some of them corrupted."""
 
     def frame(payload: bytes, corrupt: bool = False) -> bytes:
         chk = _check(check, bytes([len(payload)]) + payload) ^ (0x5A if corrupt else 0)
@@ -58,7 +59,7 @@ def _stream(sof: int, check: str, max_payload: int) -> bytes:
     return b"".join(parts)
 
 
-def build_parser(sof: int, check: str, max_payload: int) -> Firmware:
+def build_parser(sof: int, check: str, max_payload: int, seed: int = 0) -> Firmware:
     check_text = "the XOR of" if check == "xor" else "the sum modulo 256 of"
     spec = f"""
         Write a byte-at-a-time frame parser (task.h), as a UART receive interrupt would call it. A
@@ -82,7 +83,7 @@ def build_parser(sof: int, check: str, max_payload: int) -> Firmware:
     """
     update = "sum ^= byte;" if check == "xor" else "sum = (sum + byte) & 0xFFU;"
     reference = render("frame_parser", {"UPDATE": update}, sof=f"{sof:02X}", max_payload=max_payload)
-    stream = _stream(sof, check, max_payload)
+    stream = _stream(sof, check, max_payload, stimulus(seed, "frame_parser", sof, check, max_payload))
     frames, errors = parse_stream(stream, sof, check, max_payload)
     expected_hash = fnv1a([b for f in frames for b in (len(f), *f)], width=1)
     steps: list[str | Probe] = [

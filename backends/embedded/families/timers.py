@@ -5,6 +5,12 @@ SR/UIF, CCMRx, CCER, CCRx, and an update interrupt per overflow), so these are c
 the registers back and by counting interrupts. QEMU clocks the timers at 1 GHz and SysTick from a
 168 MHz core clock instead of the 16 MHz of a reset STM32F407, so harnesses count events and never
 measure time; under `-icount` the counts are deterministic.
+
+A counter the task says an interrupt drives is checked against the runtime's own count of that
+exception's entries, never against the candidate's word alone (`isr_driven`): over a window the
+candidate's count advances exactly as often as the vector was taken, and it stands still while
+interrupts are masked even though the interrupt became pending meanwhile. A counter bumped by the
+API calls themselves, or computed from the hardware counter, fails both.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from backends.embedded.families._common import (
     main_c,
     nvic_enabled,
     render,
+    stimulus,
 )
 from backends.embedded.firmware import Family, Firmware, Harness
 
@@ -35,7 +42,32 @@ PWM_PINS: dict[str, tuple[tuple[str, int, int], ...]] = {
 }
 
 
-def build_systick(tick_hz: int, source: str, priority: int) -> Firmware:
+def isr_driven(irq: str, count: str, pending: str) -> list[str | Probe]:
+    """Steps after a window opened by `window_open(irq, count)`: close it with interrupts masked, wait
+    (still masked) until `pending` reads true, and probe that `count` advanced exactly as often as
+    the runtime saw `irq` taken, and not at all while the interrupt was held off."""
+    return [
+        "__disable_irq();",
+        f"uint32_t entries_after = runtime_irq_entries({irq});",
+        f"uint32_t count_after = {count};",
+        f"for (uint32_t spins = 0U; !({pending}) && spins < SPIN_LIMIT; spins++) {{",
+        "}",
+        f"uint32_t pended = ({pending}) ? 1U : 0U;",
+        f"uint32_t count_masked = {count};",
+        "__enable_irq();",
+        Probe("counted_by_isr", "count_after - count_before == entries_after - entries_before", 1),
+        Probe("pended_while_masked", "pended", 1),
+        Probe("still_while_masked", "count_masked == count_after", 1),
+    ]
+
+
+def window_open(irq: str, count: str) -> list[str]:
+    """Read the runtime's entry count of `irq` and the candidate's `count` together, interrupts masked."""
+    return ["__disable_irq();", f"uint32_t entries_before = runtime_irq_entries({irq});",
+            f"uint32_t count_before = {count};", "__enable_irq();"]  # fmt: skip
+
+
+def build_systick(tick_hz: int, source: str, priority: int, seed: int = 0) -> Firmware:
     clock = HSI_HZ if source == "cpu" else HSI_HZ // 8
     load = clock // tick_hz - 1
     load_c = "HSI_VALUE / TICK_HZ - 1U" if source == "cpu" else "HSI_VALUE / 8U / TICK_HZ - 1U"
@@ -59,12 +91,15 @@ def build_systick(tick_hz: int, source: str, priority: int) -> Firmware:
     """
     reference = render("systick", tick_hz=tick_hz, load=load_c, priority=priority, ctrl=ctrl_c)
     source_bit = 4 if source == "cpu" else 0
+    delay = stimulus(seed, "systick_timebase", tick_hz, source, priority).randrange(3, 9)
     source_c, console = main_c(
         ["systick_init();",
          Probe("load", "SysTick->LOAD", load), Probe("ctrl", "SysTick->CTRL & 7U", source_bit | 3),
          Probe("priority", "SCB->SHP[11] >> 4", priority),
-         "uint32_t t0 = ticks();", "delay_ticks(5U);", "uint32_t dt = ticks() - t0;",
-         Probe("delay_ok", "dt >= 5U && dt <= 6U", 1),
+         *window_open("SysTick_IRQn", "ticks()"), f"delay_ticks({delay}U);",
+         *isr_driven("SysTick_IRQn", "ticks()", "(SCB->ICSR & SCB_ICSR_PENDSTSET) != 0U"),
+         "uint32_t delayed = entries_after - entries_before;",
+         Probe("delayed", f"delayed - {delay}U <= 1U ? {delay}U : delayed", delay),  # n or n + 1 ticks
          "uint32_t t1 = ticks();", "delay_ticks(1U);",
          Probe("advanced", "ticks() != t1", 1)],
     )  # fmt: skip
@@ -72,9 +107,10 @@ def build_systick(tick_hz: int, source: str, priority: int) -> Firmware:
     return firmware("systick_timebase", params, spec, interface, reference, Harness(source_c, console))
 
 
-def build_timer_periodic(timer: str, rate_hz: int, counter_hz: int) -> Firmware:
+def build_timer_periodic(timer: str, rate_hz: int, counter_hz: int, seed: int = 0) -> Firmware:
     psc, arr = HSI_HZ // counter_hz - 1, counter_hz // rate_hz - 1
     irq = f"{timer}_IRQn"
+    number = irq_numbers()[irq]
     gate = clock_gate(timer)
     spec = f"""
         Write a periodic interrupt on {timer} (task.h). timer_init() enables the {timer} clock, sets
@@ -96,27 +132,32 @@ def build_timer_periodic(timer: str, rate_hz: int, counter_hz: int) -> Firmware:
     """
     reference = render("timer_periodic", enr=gate.register.split(".")[1], macro=gate.macro, timer=timer,
                        hsi=HSI_HZ, counter_hz=counter_hz, rate_hz=rate_hz)
+    rng = stimulus(seed, "timer_periodic_irq", timer, rate_hz, counter_hz)
+    events, wait = rng.randrange(2, 6), rng.randrange(1, 5)
     source, console = main_c(
         ["timer_init();",
          Probe("psc", f"{timer}->PSC", psc), Probe("arr", f"{timer}->ARR", arr),
          Probe("dier", f"{timer}->DIER", 1), Probe("cen", f"{timer}->CR1 & TIM_CR1_CEN", 1),
-         nvic_enabled(irq, irq_numbers()[irq]),
-         "for (uint32_t spins = 0U; timer_events() < 3U && spins < SPIN_LIMIT; spins++) {",
+         nvic_enabled(irq, number),
+         *window_open(irq, "timer_events()"),
+         f"for (uint32_t spins = 0U; timer_events() - count_before < {events}U && spins < SPIN_LIMIT; spins++) {{",
          "}",
-         Probe("events_ok", "timer_events() >= 3U", 1),
-         "if (timer_events() >= 3U) {", "    uint32_t before = timer_events();", "    timer_wait(2U);",
-         "    console_kv(\"waited\", (int32_t)(timer_events() - before >= 2U));", "}",
+         *isr_driven(irq, "timer_events()", f"((NVIC->ISPR[{number >> 5}] >> {number & 31}U) & 1U) != 0U"),
+         "uint32_t counted = count_after - count_before;",
+         Probe("events", f"counted >= {events}U ? {events}U : counted", events),
+         f"uint32_t waited_from = runtime_irq_entries({irq});", f"timer_wait({wait}U);",
+         f"uint32_t waited = runtime_irq_entries({irq}) - waited_from;",
+         Probe("waited", f"waited >= {wait}U ? {wait}U : waited", wait),
          "__disable_irq();", f"{timer}->CR1 = 0U;", "__enable_irq();",
          "for (volatile uint32_t settle = 0U; settle < 1000U; settle++) {", "}",
          Probe("uif_left", f"{timer}->SR & TIM_SR_UIF", 0)],
     )  # fmt: skip
-    console = console.replace("events_ok=0x00000001\n", "events_ok=0x00000001\nwaited=1\n")
     harness = Harness(source, console, checks=clock_checks(timer))
     params: Params = {"timer": timer, "rate_hz": rate_hz, "counter_hz": counter_hz}
     return firmware("timer_periodic_irq", params, spec, interface, reference, harness)
 
 
-def build_pwm(timer: str, channel: int, freq_hz: int, polarity: str) -> Firmware:
+def build_pwm(timer: str, channel: int, freq_hz: int, polarity: str, seed: int = 0) -> Firmware:
     port, pin, af = PWM_PINS[timer][channel - 1]
     arr = HSI_HZ // freq_hz - 1
     ccmr = "CCMR1" if channel <= 2 else "CCMR2"
@@ -152,7 +193,8 @@ def build_pwm(timer: str, channel: int, freq_hz: int, polarity: str) -> Firmware
         Probe(ccmr.lower(), f"{timer}->{ccmr}", ccmr_value), Probe("ccer", f"{timer}->CCER", ccer_value),
         Probe("cr1", f"{timer}->CR1 & 0x81U", 0x81),
     ]
-    for duty in (0, 250, 333, 999, 1000, 1500):
+    rng = stimulus(seed, "pwm_output", timer, channel, freq_hz, polarity)
+    for duty in (0, *sorted(rng.sample(range(1, 1000), 3)), 1000, 1000 + rng.randrange(1, 2000)):
         ccr = (arr + 1) * min(duty, 1000) // 1000
         steps += [f"pwm_set_duty({duty}U);", Probe(f"ccr_{duty}", f"{timer}->CCR{channel}", ccr)]
     source, console = main_c(steps)

@@ -10,6 +10,9 @@ still fails the task.
 
 from __future__ import annotations
 
+import random
+import string
+
 from backends.embedded.device import HSI_HZ, bus_clock_macro, clock_gate, irq_numbers
 from backends.embedded.families._common import (
     Params,
@@ -23,6 +26,7 @@ from backends.embedded.families._common import (
     main_c,
     nvic_enabled,
     render,
+    stimulus,
 )
 from backends.embedded.firmware import Family, Firmware, Harness
 
@@ -48,7 +52,11 @@ def _pin_setup(usart: str) -> tuple[str, str]:
     return lines, f"P{port[-1]}{pin} (AF{af})"
 
 
-def build_uart_polled(usart: str, baud: int, framing: str) -> Firmware:
+def _text(rng: random.Random, length: int) -> str:
+    return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(length))
+
+
+def build_uart_polled(usart: str, baud: int, framing: str, seed: int = 0) -> Firmware:
     port, pin, af = TX_PINS[usart]
     setup, pin_text = _pin_setup(usart)
     cr1 = CR1["UE"] | CR1["TE"] | (CR1["M"] | CR1["PCE"] if framing == "8E1" else 0)
@@ -74,7 +82,8 @@ def build_uart_polled(usart: str, baud: int, framing: str) -> Firmware:
     """
     reference = render("uart_polled", {"SETUP": setup}, baud=baud, usart=usart, pclk=bus_clock_macro(usart),
                        cr2=cr2_c, cr1=cr1_c)
-    message = f"{usart} up at {baud} baud, {framing}\r\n"
+    token = _text(stimulus(seed, "uart_polled_tx", usart, baud, framing), 12)
+    message = f"{usart} up at {baud} baud, {framing}: {token}\r\n"
     source, console = main_c(
         ["uart_init();",
          Probe("brr", f"{usart}->BRR", brr(baud)), Probe("cr1", f"{usart}->CR1", cr1),
@@ -90,7 +99,9 @@ def build_uart_polled(usart: str, baud: int, framing: str) -> Firmware:
 
 def _queue_steps(usart: str, timer: str, ring: int, length: int) -> list[str | Probe]:
     """Queue the message with the timer interrupt masked (so the first call's count is exact), feed
-    the rest as room appears, drain, then stop the timer and check its flag was acknowledged."""
+    the rest as room appears, drain; queue five more bytes and see the timer's handler run while they
+    drain (counted by the runtime's exception entry); then stop the timer and check its flag was
+    acknowledged."""
     irq = f"{timer}_IRQn"
     return (
         ["uart_queue_init();",
@@ -112,11 +123,13 @@ def _queue_steps(usart: str, timer: str, ring: int, length: int) -> list[str | P
          "__disable_irq();",
          "uint32_t again = uart_send(message, 5U);",
          "uint32_t queued = uart_pending();",
+         f"uint32_t entries = runtime_irq_entries({irq});",
          "__enable_irq();",
          Probe("again", "again", 5, signed=True),
          Probe("queued", "queued", 5, signed=True),
          "for (uint32_t spins = 0U; uart_pending() != 0U && spins < SPIN_LIMIT; spins++) {",
          "}",
+         Probe("drained_by_isr", f"runtime_irq_entries({irq}) - entries >= 5U", 1),
          "__disable_irq();",
          f"{timer}->CR1 = 0U;",
          "__enable_irq();",
@@ -127,7 +140,7 @@ def _queue_steps(usart: str, timer: str, ring: int, length: int) -> list[str | P
     )  # fmt: skip
 
 
-def build_uart_queue(usart: str, timer: str, ring: int) -> Firmware:
+def build_uart_queue(usart: str, timer: str, ring: int, seed: int = 0) -> Firmware:
     port, pin, af = TX_PINS[usart]
     setup, pin_text = _pin_setup(usart)
     tim = clock_gate(timer)
@@ -156,7 +169,7 @@ def build_uart_queue(usart: str, timer: str, ring: int) -> Firmware:
     """
     reference = render("uart_queue", {"SETUP": setup}, ring=ring, usart=usart, timer=timer,
                        pclk=bus_clock_macro(usart), tim_enr=tim.register.split(".")[1], tim_macro=tim.macro)
-    text = "".join(chr(ord("a") + i % 26) for i in range(2 * ring + 7))
+    text = _text(stimulus(seed, "uart_tx_queue", usart, timer, ring), 2 * ring + 7)
     message = f"{usart} via {timer}, ring {ring}: {text}\n".encode()
     source, console = main_c(_queue_steps(usart, timer, ring, len(message)),
                              globals_=c_array("uint8_t", "message", message))  # fmt: skip
